@@ -1,0 +1,172 @@
+//! A keyed limiter table on the heap, bounded by a maximum number of keys.
+//!
+//! # When the table is full
+//!
+//! Adding a key to a full table first sweeps every expired state. If the
+//! table is still full, it evicts the states holding the least cost, up to a
+//! sixteenth of the capacity at once, so that the scan is paid once per many
+//! insertions. This is chosen for security: a flood of one-off subjects, such
+//! as an attacker rotating addresses, can only push out states holding little,
+//! while subjects that are near or at their limit are the last to go. A new
+//! subject is never admitted untracked.
+
+use alloc::borrow::ToOwned;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::borrow::Borrow;
+use core::hash::Hash;
+
+use hashbrown::HashMap;
+
+use crate::{CheckError, Decision, LimiterState, LogEntry, Policy};
+
+/// Default maximum number of keys: about 100 MB at five entries a key.
+pub const DEFAULT_MAX_KEYS: usize = 1_000_000;
+
+/// Rate-limit state for many keys. Not synchronised: wrap it in a lock, or
+/// shard it across several, to share it.
+#[derive(Debug)]
+pub struct LimiterTable<K> {
+    states: HashMap<K, LimiterState<VecDeque<LogEntry>>>,
+    max_keys: usize,
+    evictions: u64,
+}
+
+impl<K: Hash + Eq> LimiterTable<K> {
+    /// An empty table holding at most `max_keys` keys (at least 1).
+    pub fn new(max_keys: usize) -> Self {
+        LimiterTable {
+            states: HashMap::new(),
+            max_keys: max_keys.max(1),
+            evictions: 0,
+        }
+    }
+
+    /// Checks a hit of `cost` for `key` at `now_ms` and records it if
+    /// admitted. Amortised O(1), plus the algorithm's own cost.
+    pub fn check<Q>(&mut self, key: &Q, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(state) = self.states.get_mut(key) {
+            return state.check(policy, now_ms, cost);
+        }
+
+        let mut state = LimiterState::new(policy);
+        let decision = state.check(policy, now_ms, cost)?;
+        if self.states.len() >= self.max_keys {
+            self.make_room(now_ms);
+        }
+        self.states.insert(key.to_owned(), state);
+        Ok(decision)
+    }
+
+    /// The decision [`LimiterTable::check`] would return, recording nothing.
+    pub fn peek<Q>(&mut self, key: &Q, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        match self.states.get_mut(key) {
+            Some(state) => state.peek(policy, now_ms, cost),
+            None => LimiterState::<VecDeque<LogEntry>>::new(policy).peek(policy, now_ms, cost),
+        }
+    }
+
+    /// Forgets `key`. Returns whether it was tracked.
+    pub fn reset<Q>(&mut self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.states.remove(key).is_some()
+    }
+
+    /// Drops every state that holds no hit at `now_ms`. O(keys).
+    pub fn sweep(&mut self, now_ms: u64) -> usize {
+        let before = self.states.len();
+        self.states.retain(|_, state| !state.is_expired(now_ms));
+        before - self.states.len()
+    }
+
+    /// Number of tracked keys.
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Whether no key is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// The maximum number of keys.
+    pub fn max_keys(&self) -> usize {
+        self.max_keys
+    }
+
+    /// Keys evicted since creation because the table was full.
+    pub fn evictions(&self) -> u64 {
+        self.evictions
+    }
+
+    fn make_room(&mut self, now_ms: u64) {
+        if self.sweep(now_ms) > 0 {
+            return;
+        }
+
+        // Find the held-cost threshold below which a batch of states lies.
+        let batch = (self.max_keys / 16).max(1);
+        let mut ranks: Vec<(u32, u64)> = self.states.values().map(|s| (s.held(), s.empty_at_ms())).collect();
+        let (_, threshold, _) = ranks.select_nth_unstable(batch - 1);
+        let threshold = *threshold;
+
+        let mut evicted = 0;
+        self.states.retain(|_, state| {
+            if evicted < batch && (state.held(), state.empty_at_ms()) <= threshold {
+                evicted += 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.evictions += evicted as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Algorithm;
+    use alloc::string::{String, ToString};
+
+    fn policy() -> Policy {
+        Policy::new(5, 1_000, Algorithm::SlidingLog).unwrap()
+    }
+
+    #[test]
+    fn full_table_sweeps_expired_first() {
+        let mut table: LimiterTable<String> = LimiterTable::new(2);
+        table.check("a", &policy(), 0, 1).unwrap();
+        table.check("b", &policy(), 500, 1).unwrap();
+        table.check("c", &policy(), 1_200, 1).unwrap();
+        assert_eq!(table.len(), 2);
+        assert!(table.peek("b", &policy(), 1_200, 5).unwrap().allowed == false);
+        assert_eq!(table.evictions(), 0);
+    }
+
+    #[test]
+    fn full_table_keeps_subjects_at_their_limit() {
+        let mut table: LimiterTable<String> = LimiterTable::new(4);
+        for _ in 0..5 {
+            table.check("attacker", &policy(), 0, 1).unwrap();
+        }
+        for index in 0..20 {
+            table.check(&index.to_string(), &policy(), 10, 1).unwrap();
+        }
+        assert!(table.len() <= 4);
+        assert!(table.evictions() > 0);
+        let decision = table.check("attacker", &policy(), 20, 1).unwrap();
+        assert!(!decision.allowed, "the subject at its limit was evicted");
+    }
+}
