@@ -104,8 +104,8 @@ impl<K: Hash + Eq + Clone, const KEYS: usize, const ENTRIES: usize> EdgeLimiter<
     }
 
     /// The decision [`EdgeLimiter::check`] would return, recording nothing.
-    pub fn peek(&mut self, key: &K, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, EdgeError> {
-        let decision = match self.states.get_mut(key) {
+    pub fn peek(&self, key: &K, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, EdgeError> {
+        let decision = match self.states.get(key) {
             Some(state) => state.peek(policy, now_ms, cost)?,
             None => LimiterState::<Deque<LogEntry, ENTRIES>>::new(policy).peek(policy, now_ms, cost)?,
         };

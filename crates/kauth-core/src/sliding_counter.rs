@@ -134,9 +134,9 @@ impl SlidingCounter {
             (state.current, view.estimate)
         };
         let empty_at_ms = if after_current > 0 {
-            state.window_start_ms + 2 * window_ms
+            state.window_start_ms.saturating_add(2 * window_ms)
         } else if state.previous > 0 {
-            state.window_start_ms + window_ms
+            state.window_start_ms.saturating_add(window_ms)
         } else {
             now_ms
         };
@@ -181,11 +181,11 @@ fn retry_at_ms(view: &View, policy: &Policy, cost: u32) -> u64 {
     if let Some(budget) = limit.checked_sub(state.current + cost) {
         let elapsed_ms = elapsed_needed_ms(state.previous, budget, window_ms);
         if elapsed_ms < window_ms {
-            return state.window_start_ms + elapsed_ms.max(view.elapsed_ms + 1);
+            return state.window_start_ms.saturating_add(elapsed_ms.max(view.elapsed_ms + 1));
         }
     }
 
     // Otherwise in the next window, where the current count becomes previous.
     let elapsed_ms = elapsed_needed_ms(state.current, limit - cost, window_ms);
-    state.window_start_ms + window_ms + elapsed_ms
+    state.window_start_ms.saturating_add(window_ms).saturating_add(elapsed_ms)
 }

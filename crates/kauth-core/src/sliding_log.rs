@@ -10,12 +10,14 @@
 //!
 //! # Clocks that go backwards
 //!
-//! The log never moves its newest entry back in time: a check at a `now`
-//! earlier than the newest entry is evaluated, and recorded, at that entry's
-//! time. Entries therefore expire later than they would have, never earlier,
-//! so a backwards clock can only make the log stricter. Durations in the
-//! returned [`Decision`] are still measured from the caller's `now`, which
-//! keeps `retry_after_ms` exact for the caller.
+//! A log keeps the latest `now` any check has seen and never runs behind it:
+//! a check at an earlier `now` is evaluated, and recorded, at that latest
+//! time. Otherwise entries dropped by a check at a later time would be missing
+//! when the clock steps back, and the window would reopen. Entries therefore
+//! expire later than they would have, never earlier, so a backwards clock can
+//! only make the log stricter. Durations in the returned [`Decision`] are
+//! still measured from the caller's `now`, which keeps `retry_after_ms` exact
+//! for the caller.
 
 use crate::{CheckError, Decision, Policy};
 
@@ -115,24 +117,39 @@ impl LogStorage for alloc::collections::VecDeque<LogEntry> {
 pub struct SlidingLog<S> {
     entries: S,
     total: u32,
+    clock_ms: u64,
 }
 
 impl<S: LogStorage> SlidingLog<S> {
     /// Wraps storage, which must be empty.
     pub fn new(mut entries: S) -> Self {
         entries.clear();
-        SlidingLog { entries, total: 0 }
+        SlidingLog {
+            entries,
+            total: 0,
+            clock_ms: 0,
+        }
     }
 
-    /// Rebuilds a log from entries read back from a store, oldest first.
-    pub fn from_entries(entries: S) -> Self {
+    /// Rebuilds a log from entries read back from a store, oldest first,
+    /// and the latest `now` a check has seen (see the module docs).
+    pub fn from_parts(entries: S, clock_ms: u64) -> Self {
         let mut total: u32 = 0;
         for index in 0..entries.len() {
             if let Some(entry) = entries.get(index) {
                 total = total.saturating_add(entry.cost);
             }
         }
-        SlidingLog { entries, total }
+        SlidingLog {
+            entries,
+            total,
+            clock_ms,
+        }
+    }
+
+    /// The latest `now` a check has seen, in unix-epoch milliseconds.
+    pub fn clock_ms(&self) -> u64 {
+        self.clock_ms
     }
 
     /// The entries, oldest first.
@@ -156,17 +173,57 @@ impl<S: LogStorage> SlidingLog<S> {
     /// Complexity: amortised O(1) when admitted (expired entries are dropped
     /// once each), O(entries) when rejected, to compute `retry_after_ms`.
     pub fn check(&mut self, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError> {
-        self.evaluate(policy, now_ms, cost, true)
+        policy.validate_cost(cost)?;
+        let limit = policy.limit();
+        let window_ms = policy.window_ms();
+
+        // Never evaluate before a time already seen: see the module docs.
+        self.clock_ms = self.clock_ms.max(now_ms);
+        self.prune(window_ms, self.clock_ms);
+
+        if self.total + cost > limit {
+            return Ok(self.rejection(policy, now_ms, self.clock_ms, self.total, cost));
+        }
+        self.record(self.clock_ms, cost)?;
+        Ok(Decision {
+            allowed: true,
+            limit,
+            remaining: limit - self.total,
+            retry_after_ms: 0,
+            reset_after_ms: self.clock_ms.saturating_add(window_ms).saturating_sub(now_ms),
+        })
     }
 
     /// Returns the decision [`SlidingLog::check`] would return at `now_ms`,
-    /// without recording anything. Expired entries are still dropped, which
-    /// changes no future decision.
-    pub fn peek(&mut self, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError> {
-        self.evaluate(policy, now_ms, cost, false)
+    /// changing nothing. O(entries).
+    pub fn peek(&self, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError> {
+        policy.validate_cost(cost)?;
+        let limit = policy.limit();
+        let window_ms = policy.window_ms();
+
+        let effective_ms = self.clock_ms.max(now_ms);
+        let mut expired: u32 = 0;
+        for index in 0..self.entries.len() {
+            match self.entries.get(index) {
+                Some(entry) if entry.at_ms.saturating_add(window_ms) <= effective_ms => expired += entry.cost,
+                _ => break,
+            }
+        }
+        let count = self.total - expired;
+
+        if count + cost > limit {
+            return Ok(self.rejection(policy, now_ms, effective_ms, count, cost));
+        }
+        Ok(Decision {
+            allowed: true,
+            limit,
+            remaining: limit - count - cost,
+            retry_after_ms: 0,
+            reset_after_ms: effective_ms.saturating_add(window_ms).saturating_sub(now_ms),
+        })
     }
 
-    /// Forgets every hit.
+    /// Forgets every hit. The clock stays, so time still never runs back.
     pub fn reset(&mut self) {
         self.entries.clear();
         self.total = 0;
@@ -183,36 +240,18 @@ impl<S: LogStorage> SlidingLog<S> {
         }
     }
 
-    fn evaluate(&mut self, policy: &Policy, now_ms: u64, cost: u32, consume: bool) -> Result<Decision, CheckError> {
-        policy.validate_cost(cost)?;
-        let limit = policy.limit();
+    /// The decision for a rejected `cost` when `count` is held in the window
+    /// ending at `effective_ms`.
+    fn rejection(&self, policy: &Policy, now_ms: u64, effective_ms: u64, count: u32, cost: u32) -> Decision {
         let window_ms = policy.window_ms();
-
-        // Never evaluate before the newest entry: see the module docs.
-        let effective_ms = self.newest_ms().map_or(now_ms, |newest| newest.max(now_ms));
-        self.prune(window_ms, effective_ms);
-
-        let admitted = self.total + cost <= limit;
-        if !admitted {
-            return Ok(Decision {
-                allowed: false,
-                limit,
-                remaining: limit - self.total,
-                retry_after_ms: self.retry_at_ms(limit, window_ms, cost).saturating_sub(now_ms),
-                reset_after_ms: self.empty_at_ms(window_ms).saturating_sub(now_ms),
-            });
-        }
-
-        if consume {
-            self.record(effective_ms, cost)?;
-        }
-        Ok(Decision {
-            allowed: true,
+        let limit = policy.limit();
+        Decision {
+            allowed: false,
             limit,
-            remaining: limit - self.total - if consume { 0 } else { cost },
-            retry_after_ms: 0,
-            reset_after_ms: effective_ms.saturating_add(window_ms).saturating_sub(now_ms),
-        })
+            remaining: limit - count,
+            retry_after_ms: self.retry_at_ms(window_ms, effective_ms, count + cost - limit).saturating_sub(now_ms),
+            reset_after_ms: self.empty_at_ms(window_ms).saturating_sub(now_ms),
+        }
     }
 
     fn record(&mut self, at_ms: u64, cost: u32) -> Result<(), CheckError> {
@@ -231,13 +270,15 @@ impl<S: LogStorage> SlidingLog<S> {
         Ok(())
     }
 
-    /// The first instant at which `cost` fits, found by letting the oldest
-    /// entries expire until enough cost has left the window.
-    fn retry_at_ms(&self, limit: u32, window_ms: u64, cost: u32) -> u64 {
-        let excess = self.total + cost - limit;
+    /// The first instant at which `excess` cost has left the window ending at
+    /// `effective_ms`, found by letting the oldest entries inside it expire.
+    fn retry_at_ms(&self, window_ms: u64, effective_ms: u64, excess: u32) -> u64 {
         let mut freed: u32 = 0;
         for index in 0..self.entries.len() {
             let Some(entry) = self.entries.get(index) else { break };
+            if entry.at_ms.saturating_add(window_ms) <= effective_ms {
+                continue;
+            }
             freed += entry.cost;
             if freed >= excess {
                 return entry.at_ms.saturating_add(window_ms);

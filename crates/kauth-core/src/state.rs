@@ -47,9 +47,9 @@ impl<S: LogStorage + Default> LimiterState<S> {
     }
 
     /// The decision [`LimiterState::check`] would return, recording nothing.
-    pub fn peek(&mut self, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError> {
+    pub fn peek(&self, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError> {
         policy.validate_cost(cost)?;
-        match &mut self.kind {
+        match &self.kind {
             StateKind::Log(log) if policy.algorithm() == Algorithm::SlidingLog => log.peek(policy, now_ms, cost),
             StateKind::Counter(counter) if policy.algorithm() == Algorithm::SlidingCounter => {
                 counter.peek(policy, now_ms, cost)

@@ -63,12 +63,12 @@ impl<K: Hash + Eq> LimiterTable<K> {
     }
 
     /// The decision [`LimiterTable::check`] would return, recording nothing.
-    pub fn peek<Q>(&mut self, key: &Q, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError>
+    pub fn peek<Q>(&self, key: &Q, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        match self.states.get_mut(key) {
+        match self.states.get(key) {
             Some(state) => state.peek(policy, now_ms, cost),
             None => LimiterState::<VecDeque<LogEntry>>::new(policy).peek(policy, now_ms, cost),
         }
