@@ -10,7 +10,6 @@
 //! while subjects that are near or at their limit are the last to go. A new
 //! subject is never admitted untracked.
 
-use alloc::borrow::ToOwned;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::borrow::Borrow;
@@ -46,8 +45,8 @@ impl<K: Hash + Eq> LimiterTable<K> {
     /// admitted. Amortised O(1), plus the algorithm's own cost.
     pub fn check<Q>(&mut self, key: &Q, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError>
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        K: Borrow<Q> + for<'q> From<&'q Q>,
+        Q: Hash + Eq + ?Sized,
     {
         if let Some(state) = self.states.get_mut(key) {
             return state.check(policy, now_ms, cost);
@@ -58,7 +57,7 @@ impl<K: Hash + Eq> LimiterTable<K> {
         if self.states.len() >= self.max_keys {
             self.make_room(now_ms);
         }
-        self.states.insert(key.to_owned(), state);
+        self.states.insert(K::from(key), state);
         Ok(decision)
     }
 

@@ -1,0 +1,67 @@
+//! [`Stores`]: the rate limiter and session store an application uses.
+
+use std::sync::Arc;
+
+use kauth_mem::{MemoryRateLimiter, MemorySessionStore};
+
+use crate::{Backend, Config, Error, RateLimiter, SessionStore, REDIS_URL_VAR};
+
+/// The two stores of an application, chosen together.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use kauth::{Now, Stores};
+/// use kauth_core::{RateKey, Subject, Tier};
+///
+/// let stores = Stores::in_memory();
+/// let key = RateKey::new(Tier::Login, "acme", &Subject::client("198.51.100.4")).unwrap();
+/// let decision = stores.limiter.check(&key, &Tier::Login.default_policy(), 1, Now::StoreClock).await.unwrap();
+/// assert!(decision.allowed);
+/// assert_eq!(decision.remaining, 4);
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct Stores {
+    /// Rate-limit counters.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// User sessions.
+    pub sessions: Arc<dyn SessionStore>,
+}
+
+impl Stores {
+    /// Chooses the stores from the `KAUTH_*` environment variables: in
+    /// memory unless `KAUTH_REDIS_URL` is set and not blank.
+    ///
+    /// This build has no Redis backend yet, so a set `KAUTH_REDIS_URL` is an
+    /// error rather than a silent fall back to memory, which would split the
+    /// counters of instances that expect to share them.
+    pub async fn from_env() -> Result<Stores, Error> {
+        Stores::from_config(Config::from_env()?).await
+    }
+
+    /// Builds the stores a configuration describes.
+    pub async fn from_config(config: Config) -> Result<Stores, Error> {
+        match config.backend {
+            Backend::Memory => Ok(Stores::in_memory()),
+            Backend::Redis { .. } => Err(Error::Config {
+                variable: REDIS_URL_VAR,
+                reason: "is set, but this build of kauth has no Redis backend; unset it to use the in-memory stores"
+                    .to_owned(),
+            }),
+        }
+    }
+
+    /// Both stores in process memory, with the system clock and defaults.
+    pub fn in_memory() -> Stores {
+        Stores::from_memory(MemoryRateLimiter::default(), MemorySessionStore::default())
+    }
+
+    /// Both stores in process memory, configured by the caller (a manual
+    /// clock, a key cap, a session policy).
+    pub fn from_memory(limiter: MemoryRateLimiter, sessions: MemorySessionStore) -> Stores {
+        Stores {
+            limiter: Arc::new(limiter),
+            sessions: Arc::new(sessions),
+        }
+    }
+}
