@@ -28,14 +28,14 @@
 //! - A line without the syslog header shape, with an impossible date or time, or an
 //!   attempt line whose source cannot be found is a [`ParseError`].
 //!
-//! OpenSSH 9.8 and later log authentication messages from a per-session process
-//! named `sshd-session`, which is treated like `sshd`.
+//! OpenSSH 9.8 and later log some messages, authentication results among them,
+//! from a per-session process named `sshd-session`. It is treated like `sshd`.
 //!
-//! NOTE: RFC 5424 or RFC 3339 timestamps (`2024-05-02T10:15:32.123456+00:00 HOST ...`),
-//! which recent rsyslog configurations write by default, are rejected as
-//! [`ParseError::MalformedHeader`]. So are syslogd's tagless
-//! `last message repeated N times` lines, whose repeated attempts are therefore
-//! not counted.
+//! NOTE: RFC 3339 timestamps (`2024-05-02T10:15:32.123456+00:00 HOST ...`), as
+//! rsyslog's `RSYSLOG_FileFormat` template writes them, are rejected as
+//! [`ParseError::MalformedHeader`]. So are the tagless
+//! `last message repeated N times` lines of the classic syslogd, whose repeated
+//! attempts are therefore not counted.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
@@ -69,13 +69,13 @@ pub struct Line<'a> {
     pub event: Event<'a>,
 }
 
-/// What a line means for the login rate limit.
+/// Classification of a line for the login rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event<'a> {
     /// `count` login attempts (at least 1) from `source`, all at the line's time.
     Attempts {
         /// IP address from an sshd line, or the `rhost=` value (an IP address or
-        /// a host name) from a pam_unix line, as written in the log.
+        /// a host name) from a `pam_unix` line, as written in the log.
         source: &'a str,
         /// Number of attempts: 1, or `N` for `message repeated N times`.
         count: u32,
@@ -119,7 +119,7 @@ pub enum ParseError {
     },
     /// A `Failed` or `Accepted` sshd line without `from ADDRESS port N`.
     MissingSource,
-    /// A pam_unix `authentication failure` line whose `rhost=` is missing or empty.
+    /// A `pam_unix` `authentication failure` line whose `rhost=` is missing or empty.
     MissingRhost,
     /// A `message repeated` line that is not `message repeated N times: [ MESSAGE ]`
     /// with a positive `N` that fits in a `u32`.
@@ -139,11 +139,12 @@ impl fmt::Display for ParseError {
                     .unwrap_or(&"month");
                 write!(f, "invalid date: {name} {day} does not exist")
             }
-            Self::InvalidTime => {
-                f.write_str("invalid time of day: expected 00:00:00 to 23:59:59")
-            }
+            Self::InvalidTime => f.write_str("invalid time of day: expected 00:00:00 to 23:59:59"),
             Self::LeapDayInCommonYear { year } => {
-                write!(f, "invalid date: Feb 29 does not exist in {year}, which is not a leap year")
+                write!(
+                    f,
+                    "invalid date: Feb 29 does not exist in {year}, which is not a leap year"
+                )
             }
             Self::YearOutOfRange { year } => {
                 write!(f, "year {year} is out of range: timestamps start at 1970")
@@ -209,9 +210,7 @@ fn parse_header(line: &str) -> Result<Header<'_>, ParseError> {
         .get(..3)
         .filter(|text| text.bytes().all(|byte| byte.is_ascii_alphabetic()))
         .ok_or(malformed("month name"))?;
-    let rest = line[3..]
-        .strip_prefix(' ')
-        .ok_or(malformed("month name"))?;
+    let rest = line[3..].strip_prefix(' ').ok_or(malformed("month name"))?;
     let month = MONTH_NAMES
         .iter()
         .position(|name| *name == month_text)
@@ -410,7 +409,7 @@ fn parse_pam_unix_message(message: &str) -> Result<Event<'_>, ParseError> {
 /// `Jan 1`, is taken as delivered out of order: it is dated in the previous
 /// month's year and leaves the state unchanged.
 ///
-/// NOTE: a gap of eleven months or more between two lines cannot be told apart
+/// NOTE: a gap of eleven months or more between two lines cannot be distinguished
 /// from such a late line, so the year is then wrong by one.
 #[derive(Debug, Clone)]
 pub struct YearTracker {
@@ -441,9 +440,8 @@ impl YearTracker {
         let days = days_from_civil(line_year, line.month, line.day);
         let out_of_range = ParseError::YearOutOfRange { year: line_year };
         let days = u64::try_from(days).map_err(|_| out_of_range)?;
-        let seconds_of_day = u64::from(line.hour) * 3_600
-            + u64::from(line.minute) * 60
-            + u64::from(line.second);
+        let seconds_of_day =
+            u64::from(line.hour) * 3_600 + u64::from(line.minute) * 60 + u64::from(line.second);
         let milliseconds = days
             .checked_mul(SECONDS_PER_DAY)
             .and_then(|seconds| seconds.checked_add(seconds_of_day))
@@ -598,7 +596,8 @@ mod tests {
     fn day_padding_variants() {
         let message = "gw sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2";
         for (date, day) in [("Dec  4", 4), ("Dec 04", 4), ("Dec 4", 4), ("Dec 31", 31)] {
-            let line = parse_line(&format!("{date} 10:00:00 {message}")).unwrap();
+            let text = format!("{date} 10:00:00 {message}");
+            let line = parse_line(&text).unwrap();
             assert_eq!(line.day, day, "{date}");
             assert_eq!(line.event, attempts("192.0.2.1", 1), "{date}");
         }
@@ -606,7 +605,8 @@ mod tests {
 
     #[test]
     fn line_endings_are_trimmed() {
-        let text = "Jan  1 00:00:00 gw sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2";
+        let text =
+            "Jan  1 00:00:00 gw sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2";
         assert_eq!(event(&format!("{text}\n")), attempts("192.0.2.1", 1));
         assert_eq!(event(&format!("{text}\r\n")), attempts("192.0.2.1", 1));
     }
@@ -707,7 +707,8 @@ mod tests {
 
     #[test]
     fn failed_to_is_not_attempt() {
-        let line = "Jan  1 00:00:00 gw sshd[1]: Failed to allocate internet-domain X11 display socket.";
+        let line =
+            "Jan  1 00:00:00 gw sshd[1]: Failed to allocate internet-domain X11 display socket.";
         assert_eq!(event(line), Event::Ignored);
     }
 
@@ -792,30 +793,56 @@ mod tests {
             ("Dec 10 06:55:46.123 gw sshd[1]: x", "HH:MM:SS time"),
             ("Dec 10 06:55:46 gw", "host name"),
             ("Dec 10 06:55:46  sshd[1]: x", "host name"),
-            ("Dec 10 06:55:46 gw last message repeated 3 times", "PROGRAM[PID]: tag"),
+            (
+                "Dec 10 06:55:46 gw last message repeated 3 times",
+                "PROGRAM[PID]: tag",
+            ),
             ("Dec 10 06:55:46 gw sshd[x]: Failed", "PROGRAM[PID]: tag"),
             ("Dec 10 06:55:46 gw sshd[]: Failed", "PROGRAM[PID]: tag"),
             ("Dec 10 06:55:46 gw [1]: Failed", "PROGRAM[PID]: tag"),
             ("Dec 10 06:55:46 gw : Failed", "PROGRAM[PID]: tag"),
-            ("2024-05-02T10:15:32.123456+00:00 gw sshd[1]: Failed", "month name"),
+            (
+                "2024-05-02T10:15:32.123456+00:00 gw sshd[1]: Failed",
+                "month name",
+            ),
         ];
         for (line, expected) in cases {
-            assert_eq!(error(line), ParseError::MalformedHeader { expected }, "{line:?}");
+            assert_eq!(
+                error(line),
+                ParseError::MalformedHeader { expected },
+                "{line:?}"
+            );
         }
     }
 
     #[test]
     fn invalid_month() {
-        assert_eq!(error("Foo 10 06:55:46 gw sshd[1]: x"), ParseError::InvalidMonth);
-        assert_eq!(error("dec 10 06:55:46 gw sshd[1]: x"), ParseError::InvalidMonth);
+        assert_eq!(
+            error("Foo 10 06:55:46 gw sshd[1]: x"),
+            ParseError::InvalidMonth
+        );
+        assert_eq!(
+            error("dec 10 06:55:46 gw sshd[1]: x"),
+            ParseError::InvalidMonth
+        );
     }
 
     #[test]
     fn impossible_dates() {
-        let cases = [("Jan  0", 1, 0), ("Jan 32", 1, 32), ("Feb 30", 2, 30), ("Apr 31", 4, 31), ("Nov 31", 11, 31)];
+        let cases = [
+            ("Jan  0", 1, 0),
+            ("Jan 32", 1, 32),
+            ("Feb 30", 2, 30),
+            ("Apr 31", 4, 31),
+            ("Nov 31", 11, 31),
+        ];
         for (date, month, day) in cases {
             let line = format!("{date} 00:00:00 gw sshd[1]: x");
-            assert_eq!(error(&line), ParseError::InvalidDate { month, day }, "{date}");
+            assert_eq!(
+                error(&line),
+                ParseError::InvalidDate { month, day },
+                "{date}"
+            );
         }
         // Feb 29 exists in leap years, so only the year tracker can reject it.
         assert!(parse_line("Feb 29 00:00:00 gw sshd[1]: x").is_ok());
@@ -833,13 +860,24 @@ mod tests {
     #[test]
     fn error_messages_name_the_problem() {
         let cases = [
-            (ParseError::MalformedHeader { expected: "host name" }, "malformed syslog header: expected host name"),
-            (ParseError::InvalidDate { month: 4, day: 31 }, "invalid date: Apr 31 does not exist"),
+            (
+                ParseError::MalformedHeader {
+                    expected: "host name",
+                },
+                "malformed syslog header: expected host name",
+            ),
+            (
+                ParseError::InvalidDate { month: 4, day: 31 },
+                "invalid date: Apr 31 does not exist",
+            ),
             (
                 ParseError::LeapDayInCommonYear { year: 2023 },
                 "invalid date: Feb 29 does not exist in 2023, which is not a leap year",
             ),
-            (ParseError::YearOutOfRange { year: 1969 }, "year 1969 is out of range: timestamps start at 1970"),
+            (
+                ParseError::YearOutOfRange { year: 1969 },
+                "year 1969 is out of range: timestamps start at 1970",
+            ),
         ];
         for (error, message) in cases {
             assert_eq!(error.to_string(), message);
@@ -853,7 +891,10 @@ mod tests {
         ];
         for error in all {
             let message = error.to_string();
-            assert!(message.starts_with(|c: char| c.is_ascii_lowercase()), "{message}");
+            assert!(
+                message.starts_with(|c: char| c.is_ascii_lowercase()),
+                "{message}"
+            );
             assert!(!message.ends_with('.'), "{message}");
         }
     }
@@ -877,11 +918,17 @@ mod tests {
 
         let mut tracker = YearTracker::new(2023);
         // 2023-12-31T23:59:59Z is 1,704,067,199 seconds after the epoch.
-        assert_eq!(tracker.timestamp_ms(&line_at(12, 31, 23, 59, 59)), Ok(1_704_067_199_000));
+        assert_eq!(
+            tracker.timestamp_ms(&line_at(12, 31, 23, 59, 59)),
+            Ok(1_704_067_199_000)
+        );
 
         let mut tracker = YearTracker::new(2024);
         // 2024-02-29T12:00:00Z is 1,709,208,000 seconds after the epoch.
-        assert_eq!(tracker.timestamp_ms(&line_at(2, 29, 12, 0, 0)), Ok(1_709_208_000_000));
+        assert_eq!(
+            tracker.timestamp_ms(&line_at(2, 29, 12, 0, 0)),
+            Ok(1_709_208_000_000)
+        );
     }
 
     #[test]
@@ -950,7 +997,9 @@ mod tests {
             Err(ParseError::LeapDayInCommonYear { year: 2100 })
         );
         let mut four_centuries = YearTracker::new(2000);
-        assert!(four_centuries.timestamp_ms(&line_at(2, 29, 0, 0, 0)).is_ok());
+        assert!(four_centuries
+            .timestamp_ms(&line_at(2, 29, 0, 0, 0))
+            .is_ok());
     }
 
     #[test]
@@ -976,7 +1025,8 @@ mod tests {
         for days in (-800_000..800_000).step_by(7) {
             let (year, month, day) = civil_from_days(days);
             assert!((1..=12).contains(&month), "day {days}");
-            assert!(day >= 1 && day <= max_day(month, is_leap_year(year)), "day {days}");
+            assert!(day >= 1, "day {days}");
+            assert!(day <= max_day(month, is_leap_year(year)), "day {days}");
             assert_eq!(days_from_civil(year, month, day), days);
         }
         assert_eq!(civil_from_days(0), (1970, 1, 1));
@@ -1026,7 +1076,12 @@ mod tests {
                 (11, ParseError::MissingRhost),
                 (18, ParseError::MissingSource),
                 (19, ParseError::InvalidDate { month: 2, day: 30 }),
-                (20, ParseError::MalformedHeader { expected: "month name" }),
+                (
+                    20,
+                    ParseError::MalformedHeader {
+                        expected: "month name"
+                    }
+                ),
                 (21, ParseError::InvalidTime),
             ]
         );

@@ -189,13 +189,13 @@ impl ReplayStats {
                 "limit": policy.limit,
                 "window_ms": policy.window_ms,
             },
-            "lines": self.lines,
-            "skipped_lines": self.skipped_lines,
+            "lines": self.lines(),
+            "skipped_lines": self.skipped_lines(),
             "attempts": self.attempts(),
-            "admitted": self.admitted,
-            "denied": self.denied,
+            "admitted": self.admitted(),
+            "denied": self.denied(),
             "sources": self.sources(),
-            "sources_limited": self.sources_limited,
+            "sources_limited": self.sources_limited(),
             "top_denied": top_denied,
         })
         .to_string()
@@ -213,13 +213,13 @@ impl ReplayStats {
 
     fn write_totals(&self, text: &mut String, policy: &PolicySummary<'_>) {
         let rows = [
-            ("lines", self.lines),
-            ("skipped lines", self.skipped_lines),
+            ("lines", self.lines()),
+            ("skipped lines", self.skipped_lines()),
             ("attempts", self.attempts()),
-            ("admitted", self.admitted),
-            ("denied", self.denied),
+            ("admitted", self.admitted()),
+            ("denied", self.denied()),
             ("sources", self.sources()),
-            ("sources limited", self.sources_limited),
+            ("sources limited", self.sources_limited()),
         ];
         let label_width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
         let number_width = rows
@@ -246,8 +246,8 @@ impl ReplayStats {
             return;
         }
 
-        let shown: Vec<String> = rows.iter().map(|row| printable(row.source)).collect();
-        let source_width = shown
+        let printable_sources: Vec<String> = rows.iter().map(|row| printable(row.source)).collect();
+        let source_width = printable_sources
             .iter()
             .map(|source| source.chars().count())
             .chain(["source".len()])
@@ -272,7 +272,7 @@ impl ReplayStats {
             "  {:<source_width$}  {:>denied_width$}  {:>attempts_width$}",
             "source", "denied", "attempts"
         );
-        for (row, source) in rows.iter().zip(&shown) {
+        for (row, source) in rows.iter().zip(&printable_sources) {
             let _ = writeln!(
                 text,
                 "  {source:<source_width$}  {:>denied_width$}  {:>attempts_width$}",
@@ -378,9 +378,21 @@ mod tests {
         let stats = sample();
         let rows = stats.top_denied(TOP_DENIED_ROWS);
         let expected = [
-            DeniedSource { source: "203.0.113.5", denied: 7, attempts: 12 },
-            DeniedSource { source: "198.51.100.9", denied: 2, attempts: 7 },
-            DeniedSource { source: "2001:db8::1", denied: 2, attempts: 5 },
+            DeniedSource {
+                source: "203.0.113.5",
+                denied: 7,
+                attempts: 12,
+            },
+            DeniedSource {
+                source: "198.51.100.9",
+                denied: 2,
+                attempts: 7,
+            },
+            DeniedSource {
+                source: "2001:db8::1",
+                denied: 2,
+                attempts: 5,
+            },
         ];
         assert_eq!(rows, expected);
     }
@@ -444,7 +456,8 @@ mod tests {
     fn json_is_one_line() {
         let output = sample().to_json(&POLICY);
         assert!(!output.contains('\n'));
-        assert!(output.starts_with('{') && output.ends_with('}'));
+        assert!(output.starts_with('{'));
+        assert!(output.ends_with('}'));
     }
 
     #[test]
@@ -480,7 +493,11 @@ top 3 denied sources
         let mut stats = ReplayStats::new();
         stats.count_line();
         stats.record("192.0.2.1", 1, 0);
-        let policy = PolicySummary { algorithm: "token-bucket", limit: 3, window_ms: 1_500 };
+        let policy = PolicySummary {
+            algorithm: "token-bucket",
+            limit: 3,
+            window_ms: 1_500,
+        };
         let expected = "\
 policy           token-bucket, 3 attempts per 1500 ms
 lines            1
