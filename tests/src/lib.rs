@@ -51,7 +51,10 @@ pub async fn sliding_log_admits_limit_then_waits(limiter: Arc<dyn RateLimiter>) 
     let policy = policy(3, 1_000, Algorithm::SlidingLog);
 
     for (offset_ms, remaining) in [(0, 2), (100, 1), (200, 0)] {
-        let decision = limiter.check(&key, &policy, 1, Now::At(T0_MS + offset_ms)).await.unwrap();
+        let decision = limiter
+            .check(&key, &policy, 1, Now::At(T0_MS + offset_ms))
+            .await
+            .unwrap();
         assert!(decision.allowed, "hit at +{offset_ms} ms rejected");
         assert_eq!(decision.remaining, remaining);
         assert_eq!(decision.retry_after_ms, 0);
@@ -80,7 +83,10 @@ pub async fn rejected_hits_record_nothing(limiter: Arc<dyn RateLimiter>) {
     limiter.check(&key, &policy, 2, Now::At(T0_MS)).await.unwrap();
 
     for offset_ms in (100..1_000).step_by(100) {
-        let denied = limiter.check(&key, &policy, 1, Now::At(T0_MS + offset_ms)).await.unwrap();
+        let denied = limiter
+            .check(&key, &policy, 1, Now::At(T0_MS + offset_ms))
+            .await
+            .unwrap();
         assert!(!denied.allowed);
         assert_eq!(denied.retry_after_ms, 1_000 - offset_ms);
     }
@@ -101,7 +107,10 @@ pub async fn costs_count_and_oversized_cost_fails(limiter: Arc<dyn RateLimiter>)
 
     let error = limiter.check(&key, &policy, 6, Now::At(T0_MS + 2)).await.unwrap_err();
     assert!(matches!(error, Error::InvalidCheck(_)), "{error}");
-    assert_eq!(error.to_string(), "invalid rate-limit check: cost 6 is above the limit 5 and can never be admitted");
+    assert_eq!(
+        error.to_string(),
+        "invalid rate-limit check: cost 6 is above the limit 5 and can never be admitted"
+    );
     let zero = limiter.check(&key, &policy, 0, Now::At(T0_MS + 2)).await.unwrap_err();
     assert!(matches!(zero, Error::InvalidCheck(_)));
 
@@ -137,8 +146,20 @@ pub async fn reset_forgets_one_key(limiter: Arc<dyn RateLimiter>) {
     limiter.check(&second, &policy, 1, Now::At(T0_MS)).await.unwrap();
 
     limiter.reset(&first).await.unwrap();
-    assert!(limiter.check(&first, &policy, 1, Now::At(T0_MS + 1)).await.unwrap().allowed);
-    assert!(!limiter.check(&second, &policy, 1, Now::At(T0_MS + 1)).await.unwrap().allowed);
+    assert!(
+        limiter
+            .check(&first, &policy, 1, Now::At(T0_MS + 1))
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        !limiter
+            .check(&second, &policy, 1, Now::At(T0_MS + 1))
+            .await
+            .unwrap()
+            .allowed
+    );
 }
 
 /// Tiers, workspaces and subjects never share a counter; canonical subjects do.
@@ -156,7 +177,10 @@ pub async fn keys_are_isolated_and_canonical(limiter: Arc<dyn RateLimiter>) {
         key(Tier::Login, &workspace, Subject::client(" 203.0.113.7 ")),
     ];
     for key in &same {
-        assert!(!limiter.check(key, &policy, 1, Now::At(T0_MS)).await.unwrap().allowed, "{key}");
+        assert!(
+            !limiter.check(key, &policy, 1, Now::At(T0_MS)).await.unwrap().allowed,
+            "{key}"
+        );
     }
     let different = [
         key(Tier::Mfa, &workspace, Subject::client("203.0.113.7")),
@@ -165,7 +189,10 @@ pub async fn keys_are_isolated_and_canonical(limiter: Arc<dyn RateLimiter>) {
         key(Tier::Login, &workspace, Subject::User("203.0.113.7")),
     ];
     for key in &different {
-        assert!(limiter.check(key, &policy, 1, Now::At(T0_MS)).await.unwrap().allowed, "{key}");
+        assert!(
+            limiter.check(key, &policy, 1, Now::At(T0_MS)).await.unwrap().allowed,
+            "{key}"
+        );
     }
 }
 
@@ -175,7 +202,13 @@ pub async fn sliding_counter_weighs_previous_window(limiter: Arc<dyn RateLimiter
     let policy = policy(10, 1_000, Algorithm::SlidingCounter);
     // T0_MS is a multiple of 1_000, so a fixed window starts there.
     for _ in 0..10 {
-        assert!(limiter.check(&key, &policy, 1, Now::At(T0_MS + 999)).await.unwrap().allowed);
+        assert!(
+            limiter
+                .check(&key, &policy, 1, Now::At(T0_MS + 999))
+                .await
+                .unwrap()
+                .allowed
+        );
     }
     let denied = limiter.check(&key, &policy, 3, Now::At(T0_MS + 1_250)).await.unwrap();
     assert!(!denied.allowed);
@@ -211,13 +244,20 @@ pub async fn concurrent_checks_admit_exactly_limit(limiter: Arc<dyn RateLimiter>
 /// A session validates with the record it was created with.
 pub async fn session_create_then_validate(sessions: Arc<dyn SessionStore>) {
     let workspace = unique_workspace("create");
-    let issued = sessions.create(new_session(&workspace, "ann"), Now::At(T0_MS)).await.unwrap();
+    let issued = sessions
+        .create(new_session(&workspace, "ann"), Now::At(T0_MS))
+        .await
+        .unwrap();
     assert_eq!(issued.token.as_str().len(), 43);
     assert_eq!(issued.record.token_hash, issued.token.hash());
     assert_eq!(issued.record.times.created_ms, T0_MS);
     assert_eq!(issued.record.times.expires_at_ms, T0_MS + 10_000);
 
-    let record = sessions.validate(issued.token.as_str(), Now::At(T0_MS + 1)).await.unwrap().unwrap();
+    let record = sessions
+        .validate(issued.token.as_str(), Now::At(T0_MS + 1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record, issued.record);
     assert_eq!(record.user, "ann");
     assert_eq!(record.workspace, workspace);
@@ -229,7 +269,10 @@ pub async fn session_create_then_validate(sessions: Arc<dyn SessionStore>) {
 /// past the absolute expiry.
 pub async fn session_touch_is_throttled_and_bounded(sessions: Arc<dyn SessionStore>) {
     let workspace = unique_workspace("touch");
-    let issued = sessions.create(new_session(&workspace, "bob"), Now::At(T0_MS)).await.unwrap();
+    let issued = sessions
+        .create(new_session(&workspace, "bob"), Now::At(T0_MS))
+        .await
+        .unwrap();
     let token = issued.token.as_str();
 
     let early = sessions.validate(token, Now::At(T0_MS + 299)).await.unwrap().unwrap();
@@ -243,32 +286,65 @@ pub async fn session_touch_is_throttled_and_bounded(sessions: Arc<dyn SessionSto
         let record = sessions.validate(token, Now::At(at_ms)).await.unwrap().unwrap();
         assert_eq!(record.times.last_seen_ms, at_ms);
     }
-    assert!(sessions.validate(token, Now::At(T0_MS + 9_999)).await.unwrap().is_some());
-    assert!(sessions.validate(token, Now::At(T0_MS + 10_000)).await.unwrap().is_none());
+    assert!(sessions
+        .validate(token, Now::At(T0_MS + 9_999))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(sessions
+        .validate(token, Now::At(T0_MS + 10_000))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// An idle session ends after the idle timeout.
 pub async fn session_idle_timeout_ends_it(sessions: Arc<dyn SessionStore>) {
     let workspace = unique_workspace("idle");
-    let issued = sessions.create(new_session(&workspace, "cat"), Now::At(T0_MS)).await.unwrap();
-    assert!(sessions.validate(issued.token.as_str(), Now::At(T0_MS + 2_999)).await.unwrap().is_some());
+    let issued = sessions
+        .create(new_session(&workspace, "cat"), Now::At(T0_MS))
+        .await
+        .unwrap();
+    assert!(sessions
+        .validate(issued.token.as_str(), Now::At(T0_MS + 2_999))
+        .await
+        .unwrap()
+        .is_some());
     // That validation touched it, so it now ends 3 s after T0 + 2_999.
-    assert!(sessions.validate(issued.token.as_str(), Now::At(T0_MS + 5_998)).await.unwrap().is_some());
-    assert!(sessions.validate(issued.token.as_str(), Now::At(T0_MS + 8_999)).await.unwrap().is_none());
-    assert_eq!(sessions.count(&workspace, "cat", Now::At(T0_MS + 9_000)).await.unwrap(), 0);
+    assert!(sessions
+        .validate(issued.token.as_str(), Now::At(T0_MS + 5_998))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(sessions
+        .validate(issued.token.as_str(), Now::At(T0_MS + 8_999))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        sessions.count(&workspace, "cat", Now::At(T0_MS + 9_000)).await.unwrap(),
+        0
+    );
 }
 
 /// Revocation is final; unknown, malformed and revoked tokens look alike.
 pub async fn session_revoke_is_final(sessions: Arc<dyn SessionStore>) {
     let workspace = unique_workspace("revoke");
-    let issued = sessions.create(new_session(&workspace, "dan"), Now::At(T0_MS)).await.unwrap();
+    let issued = sessions
+        .create(new_session(&workspace, "dan"), Now::At(T0_MS))
+        .await
+        .unwrap();
     let token = issued.token.as_str();
     assert!(sessions.revoke(token, Now::At(T0_MS + 1)).await.unwrap());
     assert!(!sessions.revoke(token, Now::At(T0_MS + 2)).await.unwrap());
     assert!(sessions.validate(token, Now::At(T0_MS + 3)).await.unwrap().is_none());
 
     let unknown = kauth::core::session::SessionToken::generate(&mut OsRng);
-    assert!(sessions.validate(unknown.as_str(), Now::At(T0_MS)).await.unwrap().is_none());
+    assert!(sessions
+        .validate(unknown.as_str(), Now::At(T0_MS))
+        .await
+        .unwrap()
+        .is_none());
     for malformed in ["", "not a token", &token[1..], &format!("{token}=")] {
         assert!(sessions.validate(malformed, Now::At(T0_MS)).await.unwrap().is_none());
         assert!(!sessions.revoke(malformed, Now::At(T0_MS)).await.unwrap());
@@ -278,28 +354,60 @@ pub async fn session_revoke_is_final(sessions: Arc<dyn SessionStore>) {
 /// Revoke-all reaches every session of one user and no other user's.
 pub async fn session_revoke_all_reaches_every_session(sessions: Arc<dyn SessionStore>) {
     let workspace = unique_workspace("revoke-all");
-    let first = sessions.create(new_session(&workspace, "eve"), Now::At(T0_MS)).await.unwrap();
-    let second = sessions.create(new_session(&workspace, "eve"), Now::At(T0_MS + 1)).await.unwrap();
-    let other = sessions.create(new_session(&workspace, "eve2"), Now::At(T0_MS + 2)).await.unwrap();
+    let first = sessions
+        .create(new_session(&workspace, "eve"), Now::At(T0_MS))
+        .await
+        .unwrap();
+    let second = sessions
+        .create(new_session(&workspace, "eve"), Now::At(T0_MS + 1))
+        .await
+        .unwrap();
+    let other = sessions
+        .create(new_session(&workspace, "eve2"), Now::At(T0_MS + 2))
+        .await
+        .unwrap();
 
-    assert_eq!(sessions.revoke_all(&workspace, "eve", Now::At(T0_MS + 3)).await.unwrap(), 2);
+    assert_eq!(
+        sessions
+            .revoke_all(&workspace, "eve", Now::At(T0_MS + 3))
+            .await
+            .unwrap(),
+        2
+    );
     for token in [&first.token, &second.token] {
-        assert!(sessions.validate(token.as_str(), Now::At(T0_MS + 4)).await.unwrap().is_none());
+        assert!(sessions
+            .validate(token.as_str(), Now::At(T0_MS + 4))
+            .await
+            .unwrap()
+            .is_none());
     }
-    assert!(sessions.validate(other.token.as_str(), Now::At(T0_MS + 4)).await.unwrap().is_some());
+    assert!(sessions
+        .validate(other.token.as_str(), Now::At(T0_MS + 4))
+        .await
+        .unwrap()
+        .is_some());
     assert_eq!(sessions.count(&workspace, "eve", Now::At(T0_MS + 5)).await.unwrap(), 0);
 }
 
 /// List and count see active sessions only, oldest first.
 pub async fn session_list_and_count(sessions: Arc<dyn SessionStore>) {
     let workspace = unique_workspace("list");
-    let first = sessions.create(new_session(&workspace, "fay"), Now::At(T0_MS)).await.unwrap();
-    let second = sessions.create(new_session(&workspace, "fay"), Now::At(T0_MS + 2_000)).await.unwrap();
+    let first = sessions
+        .create(new_session(&workspace, "fay"), Now::At(T0_MS))
+        .await
+        .unwrap();
+    let second = sessions
+        .create(new_session(&workspace, "fay"), Now::At(T0_MS + 2_000))
+        .await
+        .unwrap();
 
     let listed = sessions.list(&workspace, "fay", Now::At(T0_MS + 2_500)).await.unwrap();
     let hashes: Vec<_> = listed.iter().map(|record| record.token_hash).collect();
     assert_eq!(hashes, vec![first.record.token_hash, second.record.token_hash]);
-    assert_eq!(sessions.count(&workspace, "fay", Now::At(T0_MS + 2_500)).await.unwrap(), 2);
+    assert_eq!(
+        sessions.count(&workspace, "fay", Now::At(T0_MS + 2_500)).await.unwrap(),
+        2
+    );
 
     // The first one idles out at T0 + 3 s.
     let listed = sessions.list(&workspace, "fay", Now::At(T0_MS + 3_000)).await.unwrap();
@@ -313,11 +421,24 @@ pub async fn session_cap_revokes_oldest(sessions: Arc<dyn SessionStore>) {
     let workspace = unique_workspace("cap");
     let mut issued = Vec::new();
     for index in 0..4 {
-        issued.push(sessions.create(new_session(&workspace, "gus"), Now::At(T0_MS + index)).await.unwrap());
+        issued.push(
+            sessions
+                .create(new_session(&workspace, "gus"), Now::At(T0_MS + index))
+                .await
+                .unwrap(),
+        );
     }
-    assert!(sessions.validate(issued[0].token.as_str(), Now::At(T0_MS + 10)).await.unwrap().is_none());
+    assert!(sessions
+        .validate(issued[0].token.as_str(), Now::At(T0_MS + 10))
+        .await
+        .unwrap()
+        .is_none());
     for session in &issued[1..] {
-        assert!(sessions.validate(session.token.as_str(), Now::At(T0_MS + 10)).await.unwrap().is_some());
+        assert!(sessions
+            .validate(session.token.as_str(), Now::At(T0_MS + 10))
+            .await
+            .unwrap()
+            .is_some());
     }
     assert_eq!(sessions.count(&workspace, "gus", Now::At(T0_MS + 10)).await.unwrap(), 3);
 }
@@ -325,16 +446,38 @@ pub async fn session_cap_revokes_oldest(sessions: Arc<dyn SessionStore>) {
 /// Rotation moves the session to a new token and kills the old one at once.
 pub async fn session_rotate_replaces_token(sessions: Arc<dyn SessionStore>) {
     let workspace = unique_workspace("rotate");
-    let issued = sessions.create(new_session(&workspace, "hal"), Now::At(T0_MS)).await.unwrap();
-    let rotated = sessions.rotate(issued.token.as_str(), Now::At(T0_MS + 100)).await.unwrap().unwrap();
+    let issued = sessions
+        .create(new_session(&workspace, "hal"), Now::At(T0_MS))
+        .await
+        .unwrap();
+    let rotated = sessions
+        .rotate(issued.token.as_str(), Now::At(T0_MS + 100))
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(rotated.token.as_str(), issued.token.as_str());
     assert_eq!(rotated.record.times.created_ms, T0_MS);
     assert_eq!(rotated.record.user, "hal");
 
-    assert!(sessions.validate(issued.token.as_str(), Now::At(T0_MS + 200)).await.unwrap().is_none());
-    assert!(sessions.validate(rotated.token.as_str(), Now::At(T0_MS + 200)).await.unwrap().is_some());
-    assert!(sessions.rotate(issued.token.as_str(), Now::At(T0_MS + 300)).await.unwrap().is_none());
-    assert_eq!(sessions.count(&workspace, "hal", Now::At(T0_MS + 300)).await.unwrap(), 1);
+    assert!(sessions
+        .validate(issued.token.as_str(), Now::At(T0_MS + 200))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(sessions
+        .validate(rotated.token.as_str(), Now::At(T0_MS + 200))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(sessions
+        .rotate(issued.token.as_str(), Now::At(T0_MS + 300))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        sessions.count(&workspace, "hal", Now::At(T0_MS + 300)).await.unwrap(),
+        1
+    );
 }
 
 /// Invalid fields are rejected with the field named, and nothing is stored.
@@ -346,7 +489,10 @@ pub async fn session_invalid_input_is_rejected(sessions: Arc<dyn SessionStore>) 
     bad.user = "ivy".to_owned();
     bad.workspace = "w".repeat(129);
     let error = sessions.create(bad, Now::At(T0_MS)).await.unwrap_err();
-    assert_eq!(error.to_string(), "invalid session: workspace is 129 bytes long, above the maximum of 128");
+    assert_eq!(
+        error.to_string(),
+        "invalid session: workspace is 129 bytes long, above the maximum of 128"
+    );
     assert_eq!(sessions.count(&workspace, "ivy", Now::At(T0_MS)).await.unwrap(), 0);
 }
 

@@ -10,7 +10,11 @@ fn limiter() -> Arc<dyn RateLimiter> {
 }
 
 fn sessions() -> Arc<dyn SessionStore> {
-    Arc::new(MemorySessionStore::builder().policy(kauth_tests::session_policy()).build())
+    Arc::new(
+        MemorySessionStore::builder()
+            .policy(kauth_tests::session_policy())
+            .build(),
+    )
 }
 
 kauth_tests::conformance_tests!(limiter: limiter(), sessions: sessions());

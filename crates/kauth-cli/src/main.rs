@@ -62,7 +62,8 @@ struct ReplayArgs {
 }
 
 fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
-    Algorithm::from_name(name).ok_or_else(|| format!("unknown algorithm {name:?}; expected sliding-log or sliding-counter"))
+    Algorithm::from_name(name)
+        .ok_or_else(|| format!("unknown algorithm {name:?}; expected sliding-log or sliding-counter"))
 }
 
 fn main() -> ExitCode {

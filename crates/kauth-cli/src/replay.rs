@@ -19,9 +19,15 @@ pub async fn run(args: ReplayArgs) -> Result<(), String> {
     let stores = Stores::from_env().await.map_err(|error| error.to_string())?;
 
     let mut progress = Progress::new(total_bytes);
-    let stats = replay(BufReader::new(file), &stores, &policy, args.year.unwrap_or_else(sshd::current_year), &mut progress)
-        .await
-        .map_err(|error| format!("replay of {} stopped: {error}", args.file.display()))?;
+    let stats = replay(
+        BufReader::new(file),
+        &stores,
+        &policy,
+        args.year.unwrap_or_else(sshd::current_year),
+        &mut progress,
+    )
+    .await
+    .map_err(|error| format!("replay of {} stopped: {error}", args.file.display()))?;
     progress.finish();
 
     let summary = PolicySummary {
@@ -71,7 +77,9 @@ async fn replay<R: BufRead>(
 
     loop {
         buffer.clear();
-        let read = input.read_until(b'\n', &mut buffer).map_err(|error| format!("read failed: {error}"))?;
+        let read = input
+            .read_until(b'\n', &mut buffer)
+            .map_err(|error| format!("read failed: {error}"))?;
         if read == 0 {
             break;
         }
@@ -116,7 +124,8 @@ enum Classified {
     Attempts {
         source: String,
         count: u32,
-        key: RateKey,
+        // Boxed: a key has room for the longest workspace and subject.
+        key: Box<RateKey>,
         at_ms: u64,
     },
 }
@@ -139,7 +148,7 @@ fn classify(raw: &[u8], years: &mut YearTracker) -> Classified {
         Ok(key) => Classified::Attempts {
             source: source.to_owned(),
             count,
-            key,
+            key: Box::new(key),
             at_ms,
         },
         Err(_) => Classified::Unusable,
@@ -178,7 +187,9 @@ impl Progress {
         }
         let now = Instant::now();
         if now.duration_since(self.started) < Self::QUIET_FOR
-            || self.last_report.is_some_and(|last| now.duration_since(last) < Self::EVERY)
+            || self
+                .last_report
+                .is_some_and(|last| now.duration_since(last) < Self::EVERY)
         {
             return;
         }

@@ -134,9 +134,7 @@ impl fmt::Display for ParseError {
             }
             Self::InvalidMonth => f.write_str("invalid month name: expected Jan to Dec"),
             Self::InvalidDate { month, day } => {
-                let name = MONTH_NAMES
-                    .get(usize::from(*month).wrapping_sub(1))
-                    .unwrap_or(&"month");
+                let name = MONTH_NAMES.get(usize::from(*month).wrapping_sub(1)).unwrap_or(&"month");
                 write!(f, "invalid date: {name} {day} does not exist")
             }
             Self::InvalidTime => f.write_str("invalid time of day: expected 00:00:00 to 23:59:59"),
@@ -149,15 +147,13 @@ impl fmt::Display for ParseError {
             Self::YearOutOfRange { year } => {
                 write!(f, "year {year} is out of range: timestamps start at 1970")
             }
-            Self::MissingSource => f.write_str(
-                "login attempt without a source address: expected `from ADDRESS port N`",
-            ),
-            Self::MissingRhost => {
-                f.write_str("pam_unix authentication failure with a missing or empty rhost=")
+            Self::MissingSource => {
+                f.write_str("login attempt without a source address: expected `from ADDRESS port N`")
             }
-            Self::InvalidRepeat => f.write_str(
-                "invalid repeat line: expected `message repeated N times: [ MESSAGE ]` with N > 0",
-            ),
+            Self::MissingRhost => f.write_str("pam_unix authentication failure with a missing or empty rhost="),
+            Self::InvalidRepeat => {
+                f.write_str("invalid repeat line: expected `message repeated N times: [ MESSAGE ]` with N > 0")
+            }
         }
     }
 }
@@ -244,9 +240,7 @@ fn parse_header(line: &str) -> Result<Header<'_>, ParseError> {
     }
     let program = match tag.strip_suffix(']') {
         Some(without_bracket) => {
-            let (program, pid) = without_bracket
-                .rsplit_once('[')
-                .ok_or(malformed("PROGRAM[PID]: tag"))?;
+            let (program, pid) = without_bracket.rsplit_once('[').ok_or(malformed("PROGRAM[PID]: tag"))?;
             if program.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(malformed("PROGRAM[PID]: tag"));
             }
@@ -300,9 +294,7 @@ fn parse_sshd_message(message: &str) -> Result<Event<'_>, ParseError> {
 
 /// Parses the part of `message repeated N times: [ MESSAGE ]` after `repeated `.
 fn parse_repeated(rest: &str) -> Result<Event<'_>, ParseError> {
-    let (count_text, repeated) = rest
-        .split_once(" times: [")
-        .ok_or(ParseError::InvalidRepeat)?;
+    let (count_text, repeated) = rest.split_once(" times: [").ok_or(ParseError::InvalidRepeat)?;
     if count_text.is_empty() || !count_text.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(ParseError::InvalidRepeat);
     }
@@ -440,8 +432,7 @@ impl YearTracker {
         let days = days_from_civil(line_year, line.month, line.day);
         let out_of_range = ParseError::YearOutOfRange { year: line_year };
         let days = u64::try_from(days).map_err(|_| out_of_range)?;
-        let seconds_of_day =
-            u64::from(line.hour) * 3_600 + u64::from(line.minute) * 60 + u64::from(line.second);
+        let seconds_of_day = u64::from(line.hour) * 3_600 + u64::from(line.minute) * 60 + u64::from(line.second);
         let milliseconds = days
             .checked_mul(SECONDS_PER_DAY)
             .and_then(|seconds| seconds.checked_add(seconds_of_day))
@@ -463,11 +454,7 @@ impl YearTracker {
 
         if months_forward == 11 {
             // One month back: a late line. Only `Dec` after `Jan` crosses a year.
-            let line_year = if month > last_month {
-                self.year - 1
-            } else {
-                self.year
-            };
+            let line_year = if month > last_month { self.year - 1 } else { self.year };
             return Ok((line_year, self.year, last_month));
         }
         if month < last_month {
@@ -537,8 +524,7 @@ fn civil_from_days(days: i64) -> (i32, u8, u8) {
     let day_of_era = days.rem_euclid(DAYS_PER_ERA);
 
     // Remove the leap days of the era so far before dividing by 365.
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_from_march = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
@@ -605,8 +591,7 @@ mod tests {
 
     #[test]
     fn line_endings_are_trimmed() {
-        let text =
-            "Jan  1 00:00:00 gw sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2";
+        let text = "Jan  1 00:00:00 gw sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2";
         assert_eq!(event(&format!("{text}\n")), attempts("192.0.2.1", 1));
         assert_eq!(event(&format!("{text}\r\n")), attempts("192.0.2.1", 1));
     }
@@ -634,12 +619,27 @@ mod tests {
     #[test]
     fn accepted_and_other_methods() {
         let cases = [
-            ("Accepted publickey for alice from 192.0.2.7 port 50000 ssh2: ED25519 SHA256:abc+/def", "192.0.2.7"),
+            (
+                "Accepted publickey for alice from 192.0.2.7 port 50000 ssh2: ED25519 SHA256:abc+/def",
+                "192.0.2.7",
+            ),
             ("Accepted password for fztu from 192.0.2.8 port 49116 ssh2", "192.0.2.8"),
-            ("Failed none for invalid user 0 from 192.0.2.9 port 55495 ssh2", "192.0.2.9"),
-            ("Failed keyboard-interactive/pam for bob from 2001:db8::9 port 22 ssh2", "2001:db8::9"),
-            ("Failed publickey for root from fe80::1%eth0 port 22 ssh2", "fe80::1%eth0"),
-            ("Failed password for root from ::ffff:192.0.2.10 port 22 ssh2", "::ffff:192.0.2.10"),
+            (
+                "Failed none for invalid user 0 from 192.0.2.9 port 55495 ssh2",
+                "192.0.2.9",
+            ),
+            (
+                "Failed keyboard-interactive/pam for bob from 2001:db8::9 port 22 ssh2",
+                "2001:db8::9",
+            ),
+            (
+                "Failed publickey for root from fe80::1%eth0 port 22 ssh2",
+                "fe80::1%eth0",
+            ),
+            (
+                "Failed password for root from ::ffff:192.0.2.10 port 22 ssh2",
+                "::ffff:192.0.2.10",
+            ),
         ];
         for (message, source) in cases {
             let line = format!("Jan  1 00:00:00 gw sshd[1]: {message}");
@@ -707,8 +707,7 @@ mod tests {
 
     #[test]
     fn failed_to_is_not_attempt() {
-        let line =
-            "Jan  1 00:00:00 gw sshd[1]: Failed to allocate internet-domain X11 display socket.";
+        let line = "Jan  1 00:00:00 gw sshd[1]: Failed to allocate internet-domain X11 display socket.";
         assert_eq!(event(line), Event::Ignored);
     }
 
@@ -793,38 +792,22 @@ mod tests {
             ("Dec 10 06:55:46.123 gw sshd[1]: x", "HH:MM:SS time"),
             ("Dec 10 06:55:46 gw", "host name"),
             ("Dec 10 06:55:46  sshd[1]: x", "host name"),
-            (
-                "Dec 10 06:55:46 gw last message repeated 3 times",
-                "PROGRAM[PID]: tag",
-            ),
+            ("Dec 10 06:55:46 gw last message repeated 3 times", "PROGRAM[PID]: tag"),
             ("Dec 10 06:55:46 gw sshd[x]: Failed", "PROGRAM[PID]: tag"),
             ("Dec 10 06:55:46 gw sshd[]: Failed", "PROGRAM[PID]: tag"),
             ("Dec 10 06:55:46 gw [1]: Failed", "PROGRAM[PID]: tag"),
             ("Dec 10 06:55:46 gw : Failed", "PROGRAM[PID]: tag"),
-            (
-                "2024-05-02T10:15:32.123456+00:00 gw sshd[1]: Failed",
-                "month name",
-            ),
+            ("2024-05-02T10:15:32.123456+00:00 gw sshd[1]: Failed", "month name"),
         ];
         for (line, expected) in cases {
-            assert_eq!(
-                error(line),
-                ParseError::MalformedHeader { expected },
-                "{line:?}"
-            );
+            assert_eq!(error(line), ParseError::MalformedHeader { expected }, "{line:?}");
         }
     }
 
     #[test]
     fn invalid_month() {
-        assert_eq!(
-            error("Foo 10 06:55:46 gw sshd[1]: x"),
-            ParseError::InvalidMonth
-        );
-        assert_eq!(
-            error("dec 10 06:55:46 gw sshd[1]: x"),
-            ParseError::InvalidMonth
-        );
+        assert_eq!(error("Foo 10 06:55:46 gw sshd[1]: x"), ParseError::InvalidMonth);
+        assert_eq!(error("dec 10 06:55:46 gw sshd[1]: x"), ParseError::InvalidMonth);
     }
 
     #[test]
@@ -838,11 +821,7 @@ mod tests {
         ];
         for (date, month, day) in cases {
             let line = format!("{date} 00:00:00 gw sshd[1]: x");
-            assert_eq!(
-                error(&line),
-                ParseError::InvalidDate { month, day },
-                "{date}"
-            );
+            assert_eq!(error(&line), ParseError::InvalidDate { month, day }, "{date}");
         }
         // Feb 29 exists in leap years, so only the year tracker can reject it.
         assert!(parse_line("Feb 29 00:00:00 gw sshd[1]: x").is_ok());
@@ -861,9 +840,7 @@ mod tests {
     fn error_messages_name_the_problem() {
         let cases = [
             (
-                ParseError::MalformedHeader {
-                    expected: "host name",
-                },
+                ParseError::MalformedHeader { expected: "host name" },
                 "malformed syslog header: expected host name",
             ),
             (
@@ -891,10 +868,7 @@ mod tests {
         ];
         for error in all {
             let message = error.to_string();
-            assert!(
-                message.starts_with(|c: char| c.is_ascii_lowercase()),
-                "{message}"
-            );
+            assert!(message.starts_with(|c: char| c.is_ascii_lowercase()), "{message}");
             assert!(!message.ends_with('.'), "{message}");
         }
     }
@@ -925,10 +899,7 @@ mod tests {
 
         let mut tracker = YearTracker::new(2024);
         // 2024-02-29T12:00:00Z is 1,709,208,000 seconds after the epoch.
-        assert_eq!(
-            tracker.timestamp_ms(&line_at(2, 29, 12, 0, 0)),
-            Ok(1_709_208_000_000)
-        );
+        assert_eq!(tracker.timestamp_ms(&line_at(2, 29, 12, 0, 0)), Ok(1_709_208_000_000));
     }
 
     #[test]
@@ -997,9 +968,7 @@ mod tests {
             Err(ParseError::LeapDayInCommonYear { year: 2100 })
         );
         let mut four_centuries = YearTracker::new(2000);
-        assert!(four_centuries
-            .timestamp_ms(&line_at(2, 29, 0, 0, 0))
-            .is_ok());
+        assert!(four_centuries.timestamp_ms(&line_at(2, 29, 0, 0, 0)).is_ok());
     }
 
     #[test]
@@ -1076,12 +1045,7 @@ mod tests {
                 (11, ParseError::MissingRhost),
                 (18, ParseError::MissingSource),
                 (19, ParseError::InvalidDate { month: 2, day: 30 }),
-                (
-                    20,
-                    ParseError::MalformedHeader {
-                        expected: "month name"
-                    }
-                ),
+                (20, ParseError::MalformedHeader { expected: "month name" }),
                 (21, ParseError::InvalidTime),
             ]
         );

@@ -149,9 +149,8 @@ impl ReplayStats {
             })
             .collect();
 
-        let order = |a: &DeniedSource<'_>, b: &DeniedSource<'_>| {
-            b.denied.cmp(&a.denied).then_with(|| a.source.cmp(b.source))
-        };
+        let order =
+            |a: &DeniedSource<'_>, b: &DeniedSource<'_>| b.denied.cmp(&a.denied).then_with(|| a.source.cmp(b.source));
         // Partition first, so that sorting costs O(max_rows log max_rows) when
         // thousands of sources were denied.
         if rows.len() > max_rows {
@@ -222,11 +221,7 @@ impl ReplayStats {
             ("sources limited", self.sources_limited()),
         ];
         let label_width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
-        let number_width = rows
-            .iter()
-            .map(|(_, value)| value.to_string().len())
-            .max()
-            .unwrap_or(0);
+        let number_width = rows.iter().map(|(_, value)| value.to_string().len()).max().unwrap_or(0);
 
         let window = format_window(policy.window_ms);
         let _ = writeln!(

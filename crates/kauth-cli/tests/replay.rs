@@ -25,14 +25,20 @@ fn replay_json(path: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["replay", path.to_str().unwrap(), "--json"];
     args.extend_from_slice(extra);
     let output = kauth(&args);
-    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "JSON output is not one line: {stdout}");
     serde_json::from_str(&stdout).unwrap()
 }
 
 fn field(report: &Value, name: &str) -> u64 {
-    report[name].as_u64().unwrap_or_else(|| panic!("field {name} missing in {report}"))
+    report[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("field {name} missing in {report}"))
 }
 
 #[test]
@@ -65,7 +71,10 @@ fn sample_log_limits_brute_force_sources() {
     assert_eq!(field(&log, "admitted"), 41);
     assert_eq!(field(&log, "denied"), 24);
     assert_eq!(field(&log, "sources_limited"), 4);
-    assert_eq!(report_sources(&log), ["203.0.113.45", "198.51.100.23", "203.0.113.77", "2001:db8:bad::7"]);
+    assert_eq!(
+        report_sources(&log),
+        ["203.0.113.45", "198.51.100.23", "203.0.113.77", "2001:db8:bad::7"]
+    );
 
     let counter = replay_json(&sample(), &["--algorithm", "sliding-counter"]);
     assert_eq!(field(&counter, "attempts"), 65);
@@ -108,8 +117,14 @@ fn missing_file_is_clear_error() {
 fn invalid_overrides_name_the_flag() {
     let cases: [(&[&str], &str); 4] = [
         (&["--limit", "0"], "invalid --limit: limit must be at least 1, got 0"),
-        (&["--window-ms", "0"], "invalid --window-ms: window_ms must be at least 1, got 0"),
-        (&["--limit", "100001"], "invalid --limit: limit 100001 is above the maximum of 100000"),
+        (
+            &["--window-ms", "0"],
+            "invalid --window-ms: window_ms must be at least 1, got 0",
+        ),
+        (
+            &["--limit", "100001"],
+            "invalid --limit: limit 100001 is above the maximum of 100000",
+        ),
         (&["--algorithm", "token-bucket"], "unknown algorithm \"token-bucket\""),
     ];
     for (flags, expected) in cases {

@@ -193,7 +193,10 @@ impl fmt::Display for CheckError {
                 write!(f, "cost {cost} is above the limit {limit} and can never be admitted")
             }
             CheckError::LogFull { capacity } => {
-                write!(f, "sliding log is full at {capacity} entries; its capacity must be at least the limit")
+                write!(
+                    f,
+                    "sliding log is full at {capacity} entries; its capacity must be at least the limit"
+                )
             }
         }
     }
@@ -216,7 +219,9 @@ mod tests {
         );
         assert_eq!(
             Policy::new(1, MAX_WINDOW_MS + 1, log),
-            Err(PolicyError::WindowTooLarge { window_ms: MAX_WINDOW_MS + 1 })
+            Err(PolicyError::WindowTooLarge {
+                window_ms: MAX_WINDOW_MS + 1
+            })
         );
         assert!(Policy::new(MAX_LIMIT, MAX_WINDOW_MS, log).is_ok());
     }

@@ -181,11 +181,16 @@ fn retry_at_ms(view: &View, policy: &Policy, cost: u32) -> u64 {
     if let Some(budget) = limit.checked_sub(state.current + cost) {
         let elapsed_ms = elapsed_needed_ms(state.previous, budget, window_ms);
         if elapsed_ms < window_ms {
-            return state.window_start_ms.saturating_add(elapsed_ms.max(view.elapsed_ms + 1));
+            return state
+                .window_start_ms
+                .saturating_add(elapsed_ms.max(view.elapsed_ms + 1));
         }
     }
 
     // Otherwise in the next window, where the current count becomes previous.
     let elapsed_ms = elapsed_needed_ms(state.current, limit - cost, window_ms);
-    state.window_start_ms.saturating_add(window_ms).saturating_add(elapsed_ms)
+    state
+        .window_start_ms
+        .saturating_add(window_ms)
+        .saturating_add(elapsed_ms)
 }

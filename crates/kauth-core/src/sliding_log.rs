@@ -165,7 +165,11 @@ impl<S: LogStorage> SlidingLog<S> {
 
     /// Time of the newest entry, if any.
     pub fn newest_ms(&self) -> Option<u64> {
-        self.entries.len().checked_sub(1).and_then(|last| self.entries.get(last)).map(|e| e.at_ms)
+        self.entries
+            .len()
+            .checked_sub(1)
+            .and_then(|last| self.entries.get(last))
+            .map(|e| e.at_ms)
     }
 
     /// Checks a hit of `cost` at `now_ms` and records it if admitted.
@@ -249,7 +253,9 @@ impl<S: LogStorage> SlidingLog<S> {
             allowed: false,
             limit,
             remaining: limit - count,
-            retry_after_ms: self.retry_at_ms(window_ms, effective_ms, count + cost - limit).saturating_sub(now_ms),
+            retry_after_ms: self
+                .retry_at_ms(window_ms, effective_ms, count + cost - limit)
+                .saturating_sub(now_ms),
             reset_after_ms: self.empty_at_ms(window_ms).saturating_sub(now_ms),
         }
     }

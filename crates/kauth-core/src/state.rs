@@ -70,7 +70,9 @@ impl<S: LogStorage + Default> LimiterState<S> {
     /// was last checked with.
     pub fn empty_at_ms(&self) -> u64 {
         match &self.kind {
-            StateKind::Log(log) => log.newest_ms().map_or(0, |newest| newest.saturating_add(self.window_ms)),
+            StateKind::Log(log) => log
+                .newest_ms()
+                .map_or(0, |newest| newest.saturating_add(self.window_ms)),
             StateKind::Counter(counter) => match (counter.current, counter.previous) {
                 (0, 0) => 0,
                 (0, _) => counter.window_start_ms.saturating_add(self.window_ms),

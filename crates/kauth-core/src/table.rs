@@ -150,7 +150,7 @@ mod tests {
         table.check("b", &policy(), 500, 1).unwrap();
         table.check("c", &policy(), 1_200, 1).unwrap();
         assert_eq!(table.len(), 2);
-        assert!(table.peek("b", &policy(), 1_200, 5).unwrap().allowed == false);
+        assert!(!table.peek("b", &policy(), 1_200, 5).unwrap().allowed);
         assert_eq!(table.evictions(), 0);
     }
 

@@ -46,7 +46,9 @@ fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 512,
         // Failing inputs are kept beside this file, in properties.proptest-regressions.
-        failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::WithSource("proptest-regressions"))),
+        failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
         ..ProptestConfig::default()
     }
 }
@@ -291,11 +293,20 @@ fn subjects_are_canonicalised() {
     assert_eq!(key(ip("2001:db8:1:2:aaaa::1")), key(ip("2001:db8:1:2:bbbb::2")));
     assert_ne!(key(ip("2001:db8:1:2::1")), key(ip("2001:db8:1:3::1")));
     assert_eq!(key(ip("2001:db8:1:2::1")), "login:acme:ip6:2001%3Adb8%3A1%3A2%3A%3A/64");
-    assert_eq!(key(Subject::ip_grouped("2001:db8::1".parse().unwrap(), 128)), "login:acme:ip6:2001%3Adb8%3A%3A1/128");
-    assert_eq!(key(Subject::Email(" Ann@Example.com\t")), key(Subject::Email("ann@example.com")));
+    assert_eq!(
+        key(Subject::ip_grouped("2001:db8::1".parse().unwrap(), 128)),
+        "login:acme:ip6:2001%3Adb8%3A%3A1/128"
+    );
+    assert_eq!(
+        key(Subject::Email(" Ann@Example.com\t")),
+        key(Subject::Email("ann@example.com"))
+    );
     assert_ne!(key(Subject::User("Ann")), key(Subject::User("ann")));
     assert_eq!(key(Subject::client("[2001:db8::1]")), key(ip("2001:db8::1")));
-    assert_eq!(key(Subject::client("Host-1.Example.NET.")), "login:acme:host:host-1.example.net");
+    assert_eq!(
+        key(Subject::client("Host-1.Example.NET.")),
+        "login:acme:host:host-1.example.net"
+    );
     // An address and a host name never share a key, even when spelled alike.
     assert_ne!(key(Subject::User("203.0.113.9")), key(ip("203.0.113.9")));
 }
@@ -308,7 +319,10 @@ fn oversized_and_empty_keys_are_rejected() {
         RateKey::new(Tier::Mfa, &long, &Subject::User("u")),
         Err(KeyError::WorkspaceTooLong { len: 129, max: 128 })
     );
-    assert_eq!(RateKey::new(Tier::Mfa, "", &Subject::User("u")), Err(KeyError::EmptyWorkspace));
+    assert_eq!(
+        RateKey::new(Tier::Mfa, "", &Subject::User("u")),
+        Err(KeyError::EmptyWorkspace)
+    );
     assert_eq!(
         RateKey::new(Tier::PasswordReset, "acme", &Subject::Email("   ")),
         Err(KeyError::EmptySubject { kind: "email" })

@@ -13,7 +13,10 @@ fn tokens_are_unique_and_hash_stably() {
     assert_ne!(first.as_str(), second.as_str());
     assert_ne!(first.hash(), second.hash());
     assert_eq!(SessionToken::parse(first.as_str()).unwrap().hash(), first.hash());
-    assert!(first.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(first
+        .as_str()
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
 }
 
 #[test]
@@ -21,7 +24,10 @@ fn malformed_tokens_are_rejected() {
     let token = SessionToken::generate(&mut OsRng);
     let text = token.as_str();
     assert_eq!(SessionToken::parse(&text[1..]).unwrap_err(), TokenError::Malformed);
-    assert_eq!(SessionToken::parse(&format!("{text}A")).unwrap_err(), TokenError::Malformed);
+    assert_eq!(
+        SessionToken::parse(&format!("{text}A")).unwrap_err(),
+        TokenError::Malformed
+    );
     let with_plus = format!("+{}", &text[1..]);
     assert_eq!(SessionToken::parse(&with_plus).unwrap_err(), TokenError::Malformed);
     assert_eq!(SessionToken::parse("").unwrap_err(), TokenError::Malformed);
@@ -44,14 +50,22 @@ fn hash_hex_round_trips() {
 
 #[test]
 fn session_policy_rejects_nonsense() {
-    assert_eq!(SessionPolicy::new(0, 1, 1), Err(SessionPolicyError::AbsoluteTtl { absolute_ttl_ms: 0 }));
+    assert_eq!(
+        SessionPolicy::new(0, 1, 1),
+        Err(SessionPolicyError::AbsoluteTtl { absolute_ttl_ms: 0 })
+    );
     assert_eq!(
         SessionPolicy::new(1_000, 2_000, 1),
-        Err(SessionPolicyError::IdleTimeout { idle_timeout_ms: 2_000, absolute_ttl_ms: 1_000 })
+        Err(SessionPolicyError::IdleTimeout {
+            idle_timeout_ms: 2_000,
+            absolute_ttl_ms: 1_000
+        })
     );
     assert_eq!(
         SessionPolicy::new(1_000, 1_000, 0),
-        Err(SessionPolicyError::MaxSessionsPerUser { max_sessions_per_user: 0 })
+        Err(SessionPolicyError::MaxSessionsPerUser {
+            max_sessions_per_user: 0
+        })
     );
 }
 

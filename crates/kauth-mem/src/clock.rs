@@ -52,9 +52,9 @@ impl ManualClock {
 
     /// Moves the time forwards by `step_ms`, saturating at `u64::MAX`.
     pub fn advance_ms(&self, step_ms: u64) {
-        let _ = self
-            .now_ms
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| Some(now.saturating_add(step_ms)));
+        let _ = self.now_ms.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
+            Some(now.saturating_add(step_ms))
+        });
     }
 }
 

@@ -2,7 +2,7 @@
 //! each behind its own mutex.
 
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use kauth_core::{CheckError, Decision, LimiterTable, Policy, RateKey, DEFAULT_MAX_KEYS};
@@ -143,9 +143,7 @@ impl MemoryRateLimiter {
     }
 
     fn shard(&self, key: &RateKey) -> MutexGuard<'_, Shard> {
-        let mut hasher = self.hasher.build_hasher();
-        key.as_str().hash(&mut hasher);
-        let index = (hasher.finish() as usize) % self.shards.len();
+        let index = (self.hasher.hash_one(key.as_str()) as usize) % self.shards.len();
         lock(&self.shards[index])
     }
 }

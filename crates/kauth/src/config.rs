@@ -61,7 +61,9 @@ impl Config {
             }
         };
         let backend = match redis_url {
-            Some(url) if !url.trim().is_empty() => Backend::Redis { url: url.trim().to_owned() },
+            Some(url) if !url.trim().is_empty() => Backend::Redis {
+                url: url.trim().to_owned(),
+            },
             _ => Backend::Memory,
         };
         Ok(Config { backend })

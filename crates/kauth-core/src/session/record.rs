@@ -163,7 +163,10 @@ mod tests {
             ip: None,
             user_agent: String::new(),
         };
-        assert_eq!(session.validate(), Err(SessionInputError::Workspace(KeyError::EmptyWorkspace)));
+        assert_eq!(
+            session.validate(),
+            Err(SessionInputError::Workspace(KeyError::EmptyWorkspace))
+        );
         session.workspace = String::from("acme");
         session.user = "x".repeat(MAX_USER_LEN + 1);
         assert_eq!(
