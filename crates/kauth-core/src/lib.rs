@@ -36,6 +36,8 @@ extern crate std;
 mod decision;
 mod edge;
 mod key;
+pub mod lang;
+mod native;
 mod policy;
 pub mod session;
 mod sliding_counter;
@@ -54,9 +56,10 @@ pub use key::{
     canonical_ip, check_workspace, write_escaped, KeyError, RateKey, Subject, DEFAULT_IPV6_PREFIX_LEN, MAX_KEY_LEN,
     MAX_SUBJECT_LEN, MAX_WORKSPACE_LEN,
 };
+pub use native::{Native, MAX_VARS};
 pub use policy::{Algorithm, CheckError, Policy, PolicyError, MAX_LIMIT, MAX_WINDOW_MS};
-pub use sliding_counter::SlidingCounter;
-pub use sliding_log::{LogEntry, LogStorage, SlidingLog};
+pub use sliding_counter::{check_counter, peek_counter, CounterInput, CounterOutcome, CounterState, SlidingCounter};
+pub use sliding_log::{check_log, peek_log, LogEntry, LogInput, LogOutcome, LogStorage, SlidingLog};
 pub use state::LimiterState;
 #[cfg(feature = "alloc")]
 pub use table::{LimiterTable, DEFAULT_MAX_KEYS};

@@ -19,7 +19,8 @@
 //! still measured from the caller's `now`, which keeps `retry_after_ms` exact
 //! for the caller.
 
-use crate::{CheckError, Decision, Policy};
+use crate::lang::{DecisionValues, LogRead, LogWrite};
+use crate::{CheckError, Decision, Native, Policy};
 
 /// One recorded hit (or several admitted in the same millisecond).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +52,8 @@ pub trait LogStorage {
     fn newest_mut(&mut self) -> Option<&mut LogEntry>;
     /// Removes every entry.
     fn clear(&mut self);
+    /// Most entries the storage can hold.
+    fn capacity(&self) -> usize;
 }
 
 impl<const N: usize> LogStorage for heapless::Deque<LogEntry, N> {
@@ -58,7 +61,11 @@ impl<const N: usize> LogStorage for heapless::Deque<LogEntry, N> {
         heapless::Deque::len(self)
     }
     fn get(&self, index: usize) -> Option<LogEntry> {
-        self.iter().nth(index).copied()
+        let (front, back) = self.as_slices();
+        match index.checked_sub(front.len()) {
+            None => front.get(index).copied(),
+            Some(back_index) => back.get(back_index).copied(),
+        }
     }
     fn pop_oldest(&mut self) -> Option<LogEntry> {
         self.pop_front()
@@ -71,6 +78,9 @@ impl<const N: usize> LogStorage for heapless::Deque<LogEntry, N> {
     }
     fn clear(&mut self) {
         heapless::Deque::clear(self)
+    }
+    fn capacity(&self) -> usize {
+        heapless::Deque::capacity(self)
     }
 }
 
@@ -95,9 +105,13 @@ impl LogStorage for alloc::collections::VecDeque<LogEntry> {
     fn clear(&mut self) {
         alloc::collections::VecDeque::clear(self)
     }
+    fn capacity(&self) -> usize {
+        usize::MAX
+    }
 }
 
-/// A sliding log over some [`LogStorage`], with its running total.
+/// A sliding log over some [`LogStorage`], with its running total and the
+/// latest time a check has seen.
 ///
 /// ```
 /// use kauth_core::{Algorithm, Policy, SlidingLog};
@@ -109,7 +123,7 @@ impl LogStorage for alloc::collections::VecDeque<LogEntry> {
 ///
 /// let denied = log.check(&policy, 10_500, 1).unwrap();
 /// assert!(!denied.allowed);
-/// // The hit at 10_000 leaves the window (9_500, 10_500] ... at 11_000.
+/// // The hit at 10_000 leaves the window (9_500, 10_500] at 11_000.
 /// assert_eq!(denied.retry_after_ms, 500);
 /// assert_eq!(denied.reset_after_ms, 900);
 /// ```
@@ -121,7 +135,7 @@ pub struct SlidingLog<S> {
 }
 
 impl<S: LogStorage> SlidingLog<S> {
-    /// Wraps storage, which must be empty.
+    /// Wraps storage, which is emptied first.
     pub fn new(mut entries: S) -> Self {
         entries.clear();
         SlidingLog {
@@ -147,11 +161,6 @@ impl<S: LogStorage> SlidingLog<S> {
         }
     }
 
-    /// The latest `now` a check has seen, in unix-epoch milliseconds.
-    pub fn clock_ms(&self) -> u64 {
-        self.clock_ms
-    }
-
     /// The entries, oldest first.
     pub fn entries(&self) -> &S {
         &self.entries
@@ -163,13 +172,15 @@ impl<S: LogStorage> SlidingLog<S> {
         self.total
     }
 
+    /// The latest `now` a check has seen, in unix-epoch milliseconds.
+    pub fn clock_ms(&self) -> u64 {
+        self.clock_ms
+    }
+
     /// Time of the newest entry, if any.
     pub fn newest_ms(&self) -> Option<u64> {
-        self.entries
-            .len()
-            .checked_sub(1)
-            .and_then(|last| self.entries.get(last))
-            .map(|e| e.at_ms)
+        let last = self.entries.len().checked_sub(1)?;
+        self.entries.get(last).map(|entry| entry.at_ms)
     }
 
     /// Checks a hit of `cost` at `now_ms` and records it if admitted.
@@ -178,53 +189,26 @@ impl<S: LogStorage> SlidingLog<S> {
     /// once each), O(entries) when rejected, to compute `retry_after_ms`.
     pub fn check(&mut self, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError> {
         policy.validate_cost(cost)?;
-        let limit = policy.limit();
-        let window_ms = policy.window_ms();
-
-        // Never evaluate before a time already seen: see the module docs.
-        self.clock_ms = self.clock_ms.max(now_ms);
-        self.prune(window_ms, self.clock_ms);
-
-        if self.total + cost > limit {
-            return Ok(self.rejection(policy, now_ms, self.clock_ms, self.total, cost));
+        let capacity = self.entries.capacity();
+        if (policy.limit() as usize) > capacity {
+            return Err(CheckError::LogFull { capacity });
         }
-        self.record(self.clock_ms, cost)?;
-        Ok(Decision {
-            allowed: true,
-            limit,
-            remaining: limit - self.total,
-            retry_after_ms: 0,
-            reset_after_ms: self.clock_ms.saturating_add(window_ms).saturating_sub(now_ms),
-        })
+
+        let input = LogInput::new(policy, now_ms, cost, self.clock_ms, self.total);
+        let mut native = Native::new(&mut self.entries);
+        let outcome = check_log(&mut native, input);
+        self.clock_ms = outcome.clock_ms;
+        self.total = outcome.total as u32;
+        Ok(native_decision(&outcome.decision))
     }
 
     /// Returns the decision [`SlidingLog::check`] would return at `now_ms`,
     /// changing nothing. O(entries).
     pub fn peek(&self, policy: &Policy, now_ms: u64, cost: u32) -> Result<Decision, CheckError> {
         policy.validate_cost(cost)?;
-        let limit = policy.limit();
-        let window_ms = policy.window_ms();
-
-        let effective_ms = self.clock_ms.max(now_ms);
-        let mut expired: u32 = 0;
-        for index in 0..self.entries.len() {
-            match self.entries.get(index) {
-                Some(entry) if entry.at_ms.saturating_add(window_ms) <= effective_ms => expired += entry.cost,
-                _ => break,
-            }
-        }
-        let count = self.total - expired;
-
-        if count + cost > limit {
-            return Ok(self.rejection(policy, now_ms, effective_ms, count, cost));
-        }
-        Ok(Decision {
-            allowed: true,
-            limit,
-            remaining: limit - count - cost,
-            retry_after_ms: 0,
-            reset_after_ms: effective_ms.saturating_add(window_ms).saturating_sub(now_ms),
-        })
+        let input = LogInput::new(policy, now_ms, cost, self.clock_ms, self.total);
+        let decision = peek_log(&mut Native::new(&self.entries), input);
+        Ok(native_decision(&decision))
     }
 
     /// Forgets every hit. The clock stays, so time still never runs back.
@@ -232,70 +216,297 @@ impl<S: LogStorage> SlidingLog<S> {
         self.entries.clear();
         self.total = 0;
     }
+}
 
-    /// Drops entries that are outside the window ending at `now_ms`.
-    pub fn prune(&mut self, window_ms: u64, now_ms: u64) {
-        while let Some(oldest) = self.entries.get(0) {
-            if oldest.at_ms.saturating_add(window_ms) > now_ms {
-                break;
-            }
-            self.entries.pop_oldest();
-            self.total -= oldest.cost;
+/// The inputs of one sliding-log evaluation, as values of some language.
+#[derive(Clone, Copy, Debug)]
+pub struct LogInput<I> {
+    /// The policy's limit.
+    pub limit: I,
+    /// The policy's window in milliseconds.
+    pub window_ms: I,
+    /// The caller's time, unix-epoch milliseconds.
+    pub now_ms: I,
+    /// The hit's cost, between 1 and `limit`.
+    pub cost: I,
+    /// The latest time a check has seen.
+    pub clock_ms: I,
+    /// Sum of the costs of all entries.
+    pub total: I,
+}
+
+impl LogInput<u64> {
+    fn new(policy: &Policy, now_ms: u64, cost: u32, clock_ms: u64, total: u32) -> Self {
+        LogInput {
+            limit: u64::from(policy.limit()),
+            window_ms: policy.window_ms(),
+            now_ms,
+            cost: u64::from(cost),
+            clock_ms,
+            total: u64::from(total),
         }
     }
+}
 
-    /// The decision for a rejected `cost` when `count` is held in the window
-    /// ending at `effective_ms`.
-    fn rejection(&self, policy: &Policy, now_ms: u64, effective_ms: u64, count: u32, cost: u32) -> Decision {
-        let window_ms = policy.window_ms();
-        let limit = policy.limit();
-        Decision {
-            allowed: false,
+/// What a check leaves behind: the decision and the log's new clock and total.
+pub struct LogOutcome<L: LogRead + ?Sized> {
+    /// The decision.
+    pub decision: DecisionValues<L>,
+    /// The new latest time seen.
+    pub clock_ms: L::Int,
+    /// The new sum of the entries' costs.
+    pub total: L::Int,
+}
+
+pub(crate) fn native_decision(decision: &DecisionValues<Native<impl Sized>>) -> Decision {
+    Decision {
+        allowed: decision.allowed,
+        limit: decision.limit as u32,
+        remaining: decision.remaining as u32,
+        retry_after_ms: decision.retry_after_ms,
+        reset_after_ms: decision.reset_after_ms,
+    }
+}
+
+/// The sliding-log check: drops expired entries, then records `cost` at the
+/// clock if it fits. The one definition both backends run.
+pub fn check_log<L: LogWrite>(l: &mut L, input: LogInput<L::Int>) -> LogOutcome<L> {
+    let LogInput {
+        limit,
+        window_ms,
+        now_ms,
+        cost,
+        clock_ms,
+        total,
+    } = input;
+    let zero = l.int(0);
+
+    // Never evaluate before a time already seen: see the module docs.
+    let clock_ms = l.max(clock_ms, now_ms);
+    let total = l.var(total);
+    drop_expired(l, window_ms, clock_ms, total);
+
+    let held = l.get(total);
+    let wanted = l.add(held, cost);
+    let allowed = l.le(wanted, limit);
+    let remaining = l.var(zero);
+    let retry_after_ms = l.var(zero);
+    let reset_after_ms = l.var(zero);
+    l.if_(
+        allowed,
+        |l| {
+            record(l, clock_ms, cost);
+            l.set(total, wanted);
+            let left = l.sub(limit, wanted);
+            l.set(remaining, left);
+            let empty_at_ms = l.add(clock_ms, window_ms);
+            let reset = l.sub(empty_at_ms, now_ms);
+            l.set(reset_after_ms, reset);
+        },
+        |l| {
+            let left = l.sub(limit, held);
+            l.set(remaining, left);
+            let excess = l.sub(wanted, limit);
+            let retry_at_ms = retry_at_ms(l, window_ms, clock_ms, excess);
+            let retry = l.sub(retry_at_ms, now_ms);
+            l.set(retry_after_ms, retry);
+            let empty_at_ms = empty_at_ms(l, window_ms);
+            let reset = l.sub(empty_at_ms, now_ms);
+            l.set(reset_after_ms, reset);
+        },
+    );
+
+    LogOutcome {
+        decision: DecisionValues {
+            allowed,
             limit,
-            remaining: limit - count,
-            retry_after_ms: self
-                .retry_at_ms(window_ms, effective_ms, count + cost - limit)
-                .saturating_sub(now_ms),
-            reset_after_ms: self.empty_at_ms(window_ms).saturating_sub(now_ms),
-        }
+            remaining: l.get(remaining),
+            retry_after_ms: l.get(retry_after_ms),
+            reset_after_ms: l.get(reset_after_ms),
+        },
+        clock_ms,
+        total: l.get(total),
     }
+}
 
-    fn record(&mut self, at_ms: u64, cost: u32) -> Result<(), CheckError> {
-        if let Some(newest) = self.entries.newest_mut() {
-            if newest.at_ms == at_ms {
-                newest.cost += cost;
-                self.total += cost;
-                return Ok(());
-            }
-        }
-        let capacity = self.entries.len();
-        self.entries
-            .push_newest(LogEntry { at_ms, cost })
-            .map_err(|_| CheckError::LogFull { capacity })?;
-        self.total += cost;
-        Ok(())
-    }
+/// The sliding-log peek: the decision [`check_log`] would return, reading
+/// the entries only.
+pub fn peek_log<L: LogRead>(l: &mut L, input: LogInput<L::Int>) -> DecisionValues<L> {
+    let LogInput {
+        limit,
+        window_ms,
+        now_ms,
+        cost,
+        clock_ms,
+        total,
+    } = input;
+    let zero = l.int(0);
+    let one = l.int(1);
+    let clock_ms = l.max(clock_ms, now_ms);
 
-    /// The first instant at which `excess` cost has left the window ending at
-    /// `effective_ms`, found by letting the oldest entries inside it expire.
-    fn retry_at_ms(&self, window_ms: u64, effective_ms: u64, excess: u32) -> u64 {
-        let mut freed: u32 = 0;
-        for index in 0..self.entries.len() {
-            let Some(entry) = self.entries.get(index) else { break };
-            if entry.at_ms.saturating_add(window_ms) <= effective_ms {
-                continue;
-            }
-            freed += entry.cost;
-            if freed >= excess {
-                return entry.at_ms.saturating_add(window_ms);
-            }
-        }
-        // Unreachable while cost <= limit, which validate_cost guarantees.
-        self.empty_at_ms(window_ms)
-    }
+    // Sum the leading entries a check would drop.
+    let expired = l.var(zero);
+    let index = l.var(zero);
+    l.while_(
+        |l| {
+            let at = l.get(index);
+            let len = l.log_len();
+            let inside = l.lt(at, len);
+            l.and_then(inside, |l| {
+                let (at_ms, _) = l.log_entry(at);
+                let leaves_ms = l.add(at_ms, window_ms);
+                l.le(leaves_ms, clock_ms)
+            })
+        },
+        |l| {
+            let at = l.get(index);
+            let (_, entry_cost) = l.log_entry(at);
+            let sum = l.get(expired);
+            let sum = l.add(sum, entry_cost);
+            l.set(expired, sum);
+            let next = l.add(at, one);
+            l.set(index, next);
+        },
+    );
 
-    /// The instant at which the newest entry leaves the window.
-    fn empty_at_ms(&self, window_ms: u64) -> u64 {
-        self.newest_ms().map_or(0, |newest| newest.saturating_add(window_ms))
+    let dropped = l.get(expired);
+    let held = l.sub(total, dropped);
+    let wanted = l.add(held, cost);
+    let allowed = l.le(wanted, limit);
+    let remaining = l.var(zero);
+    let retry_after_ms = l.var(zero);
+    let reset_after_ms = l.var(zero);
+    l.if_(
+        allowed,
+        |l| {
+            let left = l.sub(limit, wanted);
+            l.set(remaining, left);
+            let empty_at_ms = l.add(clock_ms, window_ms);
+            let reset = l.sub(empty_at_ms, now_ms);
+            l.set(reset_after_ms, reset);
+        },
+        |l| {
+            let left = l.sub(limit, held);
+            l.set(remaining, left);
+            let excess = l.sub(wanted, limit);
+            let retry_at_ms = retry_at_ms(l, window_ms, clock_ms, excess);
+            let retry = l.sub(retry_at_ms, now_ms);
+            l.set(retry_after_ms, retry);
+            let empty_at_ms = empty_at_ms(l, window_ms);
+            let reset = l.sub(empty_at_ms, now_ms);
+            l.set(reset_after_ms, reset);
+        },
+    );
+
+    DecisionValues {
+        allowed,
+        limit,
+        remaining: l.get(remaining),
+        retry_after_ms: l.get(retry_after_ms),
+        reset_after_ms: l.get(reset_after_ms),
     }
+}
+
+/// Drops the oldest entries outside the window ending at `clock_ms`,
+/// subtracting their cost from `total`.
+fn drop_expired<L: LogWrite>(l: &mut L, window_ms: L::Int, clock_ms: L::Int, total: L::Var) {
+    let zero = l.int(0);
+    l.while_(
+        |l| {
+            let len = l.log_len();
+            let any = l.lt(zero, len);
+            l.and_then(any, |l| {
+                let (at_ms, _) = l.log_entry(zero);
+                let leaves_ms = l.add(at_ms, window_ms);
+                l.le(leaves_ms, clock_ms)
+            })
+        },
+        |l| {
+            let (_, cost) = l.log_entry(zero);
+            l.log_pop_oldest();
+            let held = l.get(total);
+            let held = l.sub(held, cost);
+            l.set(total, held);
+        },
+    );
+}
+
+/// Records `cost` at `at_ms`, merging it into the newest entry when that one
+/// has the same time, so the log never holds more entries than its limit.
+fn record<L: LogWrite>(l: &mut L, at_ms: L::Int, cost: L::Int) {
+    let zero = l.int(0);
+    let one = l.int(1);
+    let len = l.log_len();
+    let any = l.lt(zero, len);
+    let same_ms = l.and_then(any, |l| {
+        let newest = l.sub(len, one);
+        let (newest_ms, _) = l.log_entry(newest);
+        l.eq(newest_ms, at_ms)
+    });
+    l.if_(same_ms, |l| l.log_add_to_newest(cost), |l| l.log_push(at_ms, cost));
+}
+
+/// The first instant at which `excess` cost has left the window ending at
+/// `clock_ms`, found by letting the oldest entries inside it expire.
+fn retry_at_ms<L: LogRead>(l: &mut L, window_ms: L::Int, clock_ms: L::Int, excess: L::Int) -> L::Int {
+    let zero = l.int(0);
+    let one = l.int(1);
+    let freed = l.var(zero);
+    let found_at_ms = l.var(zero);
+    let index = l.var(zero);
+    l.while_(
+        |l| {
+            let at = l.get(index);
+            let len = l.log_len();
+            let inside = l.lt(at, len);
+            let found = l.get(found_at_ms);
+            let searching = l.eq(found, zero);
+            l.and_then(inside, |_| searching)
+        },
+        |l| {
+            let at = l.get(index);
+            let (at_ms, cost) = l.log_entry(at);
+            let leaves_ms = l.add(at_ms, window_ms);
+            let in_window = l.lt(clock_ms, leaves_ms);
+            l.if_(
+                in_window,
+                |l| {
+                    let sum = l.get(freed);
+                    let sum = l.add(sum, cost);
+                    l.set(freed, sum);
+                    let enough = l.le(excess, sum);
+                    l.if_(enough, |l| l.set(found_at_ms, leaves_ms), |_| {});
+                },
+                |_| {},
+            );
+            let next = l.add(at, one);
+            l.set(index, next);
+        },
+    );
+    // A window is at least 1 ms long, so a found instant is never 0; the
+    // fallback is unreachable while cost <= limit.
+    let found = l.get(found_at_ms);
+    let missing = l.eq(found, zero);
+    let fallback = empty_at_ms(l, window_ms);
+    l.select(missing, fallback, found)
+}
+
+/// The instant the newest entry leaves the window, or 0 for an empty log.
+fn empty_at_ms<L: LogRead>(l: &mut L, window_ms: L::Int) -> L::Int {
+    let zero = l.int(0);
+    let one = l.int(1);
+    let len = l.log_len();
+    let any = l.lt(zero, len);
+    let result = l.var(zero);
+    l.if_(
+        any,
+        |l| {
+            let newest = l.sub(len, one);
+            let (newest_ms, _) = l.log_entry(newest);
+            let leaves_ms = l.add(newest_ms, window_ms);
+            l.set(result, leaves_ms);
+        },
+        |_| {},
+    );
+    l.get(result)
 }
