@@ -3,6 +3,9 @@
 
 use core::fmt;
 
+use crate::lang::Lang;
+use crate::Native;
+
 /// How long sessions live and how many a user may hold.
 ///
 /// ```
@@ -139,43 +142,37 @@ impl core::error::Error for SessionPolicyError {}
 
 /// The instants that decide whether a session is active, in unix-epoch
 /// milliseconds.
+///
+/// Generic over the integer type so that the rules below can run on values
+/// of any [`Lang`]; stores use the default, `u64`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SessionTimes {
+pub struct SessionTimes<I = u64> {
     /// When the session was created.
-    pub created_ms: u64,
+    pub created_ms: I,
     /// The last validation that was written.
-    pub last_seen_ms: u64,
+    pub last_seen_ms: I,
     /// The absolute end, `created_ms + absolute_ttl_ms`.
-    pub expires_at_ms: u64,
+    pub expires_at_ms: I,
     /// Inactivity after which the session ends, in milliseconds.
-    pub idle_timeout_ms: u64,
+    pub idle_timeout_ms: I,
 }
 
 impl SessionTimes {
     /// Times of a session created at `now_ms` under `policy`.
-    pub const fn start(policy: &SessionPolicy, now_ms: u64) -> Self {
-        SessionTimes {
-            created_ms: now_ms,
-            last_seen_ms: now_ms,
-            expires_at_ms: now_ms.saturating_add(policy.absolute_ttl_ms),
-            idle_timeout_ms: policy.idle_timeout_ms,
-        }
+    pub fn start(policy: &SessionPolicy, now_ms: u64) -> Self {
+        let l = &mut Native::new(());
+        session_start(l, now_ms, policy.absolute_ttl_ms, policy.idle_timeout_ms)
     }
 
     /// The instant the session stops being active if not touched again: the
     /// earlier of its absolute expiry and `last_seen_ms + idle_timeout_ms`.
-    pub const fn ends_at_ms(&self) -> u64 {
-        let idle_end_ms = self.last_seen_ms.saturating_add(self.idle_timeout_ms);
-        if idle_end_ms < self.expires_at_ms {
-            idle_end_ms
-        } else {
-            self.expires_at_ms
-        }
+    pub fn ends_at_ms(&self) -> u64 {
+        session_ends_at_ms(&mut Native::new(()), self)
     }
 
     /// Whether the session is active at `now_ms`: strictly before both ends.
-    pub const fn is_active(&self, now_ms: u64) -> bool {
-        now_ms < self.ends_at_ms()
+    pub fn is_active(&self, now_ms: u64) -> bool {
+        session_is_active(&mut Native::new(()), self, now_ms)
     }
 
     /// The new `last_seen_ms` a validation at `now_ms` should write, or
@@ -193,20 +190,71 @@ impl SessionTimes {
     /// assert_eq!(times.touch(1_000_000 + 59_999, policy.touch_interval_ms()), None);
     /// assert_eq!(times.touch(1_000_000 + 60_000, policy.touch_interval_ms()), Some(1_060_000));
     /// ```
-    pub const fn touch(&self, now_ms: u64, touch_interval_ms: u64) -> Option<u64> {
-        if !self.is_active(now_ms) || now_ms < self.last_seen_ms.saturating_add(touch_interval_ms) {
-            return None;
-        }
-        Some(now_ms)
+    pub fn touch(&self, now_ms: u64, touch_interval_ms: u64) -> Option<u64> {
+        let (touched, last_seen_ms) = session_touch(&mut Native::new(()), self, now_ms, touch_interval_ms);
+        touched.then_some(last_seen_ms)
     }
+}
+
+/// The times of a session created at `now_ms`. The one definition both
+/// backends run, like the rules below.
+pub fn session_start<L: Lang>(
+    l: &mut L,
+    now_ms: L::Int,
+    absolute_ttl_ms: L::Int,
+    idle_timeout_ms: L::Int,
+) -> SessionTimes<L::Int> {
+    SessionTimes {
+        created_ms: now_ms,
+        last_seen_ms: now_ms,
+        expires_at_ms: l.add(now_ms, absolute_ttl_ms),
+        idle_timeout_ms,
+    }
+}
+
+/// The earlier of the absolute expiry and the end of the idle timeout.
+pub fn session_ends_at_ms<L: Lang>(l: &mut L, times: &SessionTimes<L::Int>) -> L::Int {
+    let idle_end_ms = l.add(times.last_seen_ms, times.idle_timeout_ms);
+    l.min(idle_end_ms, times.expires_at_ms)
+}
+
+/// Whether a session is active at `now_ms`.
+pub fn session_is_active<L: Lang>(l: &mut L, times: &SessionTimes<L::Int>, now_ms: L::Int) -> L::Bool {
+    let ends_at_ms = session_ends_at_ms(l, times);
+    l.lt(now_ms, ends_at_ms)
+}
+
+/// Whether a validation at `now_ms` writes `last_seen_ms`, and the value it
+/// leaves (unchanged when it does not write).
+pub fn session_touch<L: Lang>(
+    l: &mut L,
+    times: &SessionTimes<L::Int>,
+    now_ms: L::Int,
+    touch_interval_ms: L::Int,
+) -> (L::Bool, L::Int) {
+    let active = session_is_active(l, times, now_ms);
+    let due_ms = l.add(times.last_seen_ms, touch_interval_ms);
+    let due = l.le(due_ms, now_ms);
+    let touched = l.and_then(active, |_| due);
+    let last_seen_ms = l.select(touched, now_ms, times.last_seen_ms);
+    (touched, last_seen_ms)
+}
+
+/// How many of a user's `active` sessions the cap revokes before one more is
+/// created: enough to leave room for it.
+pub fn session_evictions<L: Lang>(l: &mut L, active: L::Int, max_sessions_per_user: L::Int) -> L::Int {
+    let one = l.int(1);
+    let with_new = l.add(active, one);
+    l.sub(with_new, max_sessions_per_user)
 }
 
 /// How many existing sessions the per-user cap revokes when one more is
 /// created, given the user's `active` count: enough to leave room for the new
 /// one. The revoked ones are the oldest by creation time, ties broken by
 /// token hash (see [`oldest_first`]).
-pub const fn evictions_for_new_session(active: usize, max_sessions_per_user: u32) -> usize {
-    (active + 1).saturating_sub(max_sessions_per_user as usize)
+pub fn evictions_for_new_session(active: usize, max_sessions_per_user: u32) -> usize {
+    let l = &mut Native::new(());
+    session_evictions(l, active as u64, u64::from(max_sessions_per_user)) as usize
 }
 
 /// Order of revocation under the cap: creation time, then token hash.
