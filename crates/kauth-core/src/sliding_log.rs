@@ -347,10 +347,10 @@ pub fn peek_log<L: LogRead>(l: &mut L, input: LogInput<L::Int>) -> DecisionValue
     // Sum the leading entries a check would drop.
     let expired = l.var(zero);
     let index = l.var(zero);
+    let len = l.log_len();
     l.while_(
         |l| {
             let at = l.get(index);
-            let len = l.log_len();
             let inside = l.lt(at, len);
             l.and_then(inside, |l| {
                 let (at_ms, _) = l.log_entry(at);
@@ -454,10 +454,10 @@ fn retry_at_ms<L: LogRead>(l: &mut L, window_ms: L::Int, clock_ms: L::Int, exces
     let freed = l.var(zero);
     let found_at_ms = l.var(zero);
     let index = l.var(zero);
+    let len = l.log_len();
     l.while_(
         |l| {
             let at = l.get(index);
-            let len = l.log_len();
             let inside = l.lt(at, len);
             let found = l.get(found_at_ms);
             let searching = l.eq(found, zero);
