@@ -35,8 +35,8 @@ pub enum Error {
         /// The target triple.
         target: &'static str,
     },
-    /// A command that cannot do its work yet, with the reason.
-    Unavailable(String),
+    /// The Lua scripts are stale, or their files could not be read or written.
+    Lua(String),
 }
 
 impl fmt::Display for Error {
@@ -53,7 +53,7 @@ impl fmt::Display for Error {
                 "step `{step}` failed: the {target} target is not installed, so `{command}` \
                  cannot run; install it with `rustup target add {target}`"
             ),
-            Error::Unavailable(reason) => f.write_str(reason),
+            Error::Lua(problem) => write!(f, "lua: {problem}"),
         }
     }
 }

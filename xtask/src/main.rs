@@ -19,12 +19,12 @@ Usage: cargo xtask <command> [options]
 Commands:
   test           Run every check CI runs, stopping at the first failure:
                  formatting, clippy, the no_std builds of kauth-core,
-                 lua --check (once crates/kauth-redis exists) and all tests
+                 lua --check and all tests
   bench [--quick] [-- <criterion options>]
                  Run the kauth-benches benchmarks. --quick sets criterion's
                  warm-up time to 1 s and measurement time to 2 s per benchmark
-  lua --check    Check the Lua scripts of kauth-redis (fails until
-                 crates/kauth-redis exists)
+  lua [--check]  Write the Lua scripts of kauth-redis from kauth-core's
+                 definitions; with --check, fail if the committed ones differ
   help           Print this message
 ";
 
@@ -101,14 +101,8 @@ mod tests {
     }
 
     #[test]
-    fn lua_fails_until_implemented() {
-        let error = run_with(&["lua", "--check"]).unwrap_err();
-        assert!(error.contains(test::REDIS_CRATE_DIR), "{error}");
-    }
-
-    #[test]
-    fn lua_requires_check() {
-        let error = run_with(&["lua"]).unwrap_err();
-        assert!(error.contains("`lua` requires `--check`"), "{error}");
+    fn lua_rejects_unknown_options() {
+        let error = run_with(&["lua", "--fix"]).unwrap_err();
+        assert!(error.contains("`lua` takes only `--check`, got `--fix`"), "{error}");
     }
 }

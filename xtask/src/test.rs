@@ -6,23 +6,14 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::cargo::{workspace_root, Cargo};
+use crate::cargo::Cargo;
 use crate::error::Error;
 
 /// The bare-metal target that the no_std build of kauth-core compiles for.
 const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
 
-/// The Redis adapter, whose Lua scripts the `lua` step checks.
-pub const REDIS_CRATE_DIR: &str = "crates/kauth-redis";
-
-/// How a step ended, when it did not fail.
-enum Outcome {
-    Passed,
-    NotApplicable,
-}
-
 /// A step's function, which receives the step name for its headers.
-type StepFn = fn(&'static str) -> Result<Outcome, Error>;
+type StepFn = fn(&'static str) -> Result<(), Error>;
 
 const STEPS: [(&str, StepFn); 5] = [
     ("fmt", fmt),
@@ -35,40 +26,25 @@ const STEPS: [(&str, StepFn); 5] = [
 /// Runs every step and prints how many passed.
 pub fn run() -> Result<(), Error> {
     let started = Instant::now();
-    let mut passed = 0;
-    let mut not_applicable = Vec::new();
-
     for (name, step) in STEPS {
-        match step(name)? {
-            Outcome::Passed => passed += 1,
-            Outcome::NotApplicable => not_applicable.push(name),
-        }
+        step(name)?;
     }
-
     let elapsed_s = started.elapsed().as_secs_f64();
-    if not_applicable.is_empty() {
-        println!("xtask test: {passed} steps passed in {elapsed_s:.1} s");
-    } else {
-        println!(
-            "xtask test: {passed} steps passed, {} not applicable ({}) in {elapsed_s:.1} s",
-            not_applicable.len(),
-            not_applicable.join(", ")
-        );
-    }
+    println!("xtask test: {} steps passed in {elapsed_s:.1} s", STEPS.len());
     Ok(())
 }
 
-fn fmt(step: &'static str) -> Result<Outcome, Error> {
+fn fmt(step: &'static str) -> Result<(), Error> {
     Cargo::new(["fmt", "--all", "--", "--check"]).run(step)?;
-    Ok(Outcome::Passed)
+    Ok(())
 }
 
-fn clippy(step: &'static str) -> Result<Outcome, Error> {
+fn clippy(step: &'static str) -> Result<(), Error> {
     Cargo::new(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).run(step)?;
-    Ok(Outcome::Passed)
+    Ok(())
 }
 
-fn no_std(step: &'static str) -> Result<Outcome, Error> {
+fn no_std(step: &'static str) -> Result<(), Error> {
     let build = Cargo::new([
         "build",
         "-p",
@@ -81,24 +57,19 @@ fn no_std(step: &'static str) -> Result<Outcome, Error> {
 
     build.run(step)?;
     build.args(["--features", "embassy-time"]).run(step)?;
-    Ok(Outcome::Passed)
+    Ok(())
 }
 
-fn lua(step: &'static str) -> Result<Outcome, Error> {
-    if !workspace_root().join(REDIS_CRATE_DIR).is_dir() {
-        println!("==> {step}: not applicable yet, because {REDIS_CRATE_DIR} does not exist");
-        return Ok(Outcome::NotApplicable);
-    }
-
+fn lua(step: &'static str) -> Result<(), Error> {
     Cargo::new(["xtask", "lua", "--check"]).run(step)?;
-    Ok(Outcome::Passed)
+    Ok(())
 }
 
-fn test(step: &'static str) -> Result<Outcome, Error> {
+fn test(step: &'static str) -> Result<(), Error> {
     // Doc tests are not part of --all-targets, so they run separately.
     Cargo::new(["test", "--workspace", "--all-targets"]).run(step)?;
     Cargo::new(["test", "--workspace", "--doc"]).run(step)?;
-    Ok(Outcome::Passed)
+    Ok(())
 }
 
 /// Fails with the rustup command to run when `target`'s standard library is

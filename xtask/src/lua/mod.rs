@@ -1,32 +1,197 @@
-//! `cargo xtask lua --check`: the check of the Redis adapter's Lua scripts.
+//! `cargo xtask lua [--check]`: writes the Redis adapter's Lua scripts from
+//! the core's definitions, or checks that the committed ones are current.
 //!
-//! The check does not exist yet. The command fails in every case, so that its
-//! exit status is never mistaken for a passed check.
+//! A script is: a header saying it is generated, the core functions it
+//! needs (emitted by running the core's generic algorithms through
+//! [`emitter::Emitter`]), then hand-written glue from `glue/` that reads and
+//! writes Redis keys. The glue holds no rate-limit or session rule: it loads
+//! state, calls the generated functions and stores what they return.
+
+mod emitter;
+mod functions;
+
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use crate::cargo::workspace_root;
 use crate::error::Error;
-use crate::test::REDIS_CRATE_DIR;
 
-/// Fails, naming what is missing.
+/// Where the scripts live, relative to the workspace root.
+pub const SCRIPT_DIR: &str = "crates/kauth-redis/lua";
+
+/// One script: its name, the generated functions it calls, and its glue.
+struct ScriptSpec {
+    name: &'static str,
+    functions: &'static [&'static str],
+    glue: &'static [&'static str],
+}
+
+const COMMON: &str = include_str!("glue/common.lua");
+const RATE_STATE: &str = include_str!("glue/rate_state.lua");
+const SESSION_COMMON: &str = include_str!("glue/session_common.lua");
+const SESSION_RULES: &[&str] = &["session_ends_at_ms", "session_is_active"];
+
+const SCRIPTS: &[ScriptSpec] = &[
+    ScriptSpec {
+        name: "rate_check",
+        functions: &["check_log", "check_counter"],
+        glue: &[COMMON, RATE_STATE, include_str!("glue/rate_check.lua")],
+    },
+    ScriptSpec {
+        name: "rate_peek",
+        functions: &["peek_log", "peek_counter"],
+        glue: &[COMMON, RATE_STATE, include_str!("glue/rate_peek.lua")],
+    },
+    ScriptSpec {
+        name: "rate_reset",
+        functions: &[],
+        glue: &[include_str!("glue/rate_reset.lua")],
+    },
+    ScriptSpec {
+        name: "session_create",
+        functions: &[
+            "session_ends_at_ms",
+            "session_is_active",
+            "session_start",
+            "session_evictions",
+        ],
+        glue: &[COMMON, SESSION_COMMON, include_str!("glue/session_create.lua")],
+    },
+    ScriptSpec {
+        name: "session_validate",
+        functions: &["session_ends_at_ms", "session_is_active", "session_touch"],
+        glue: &[COMMON, SESSION_COMMON, include_str!("glue/session_validate.lua")],
+    },
+    ScriptSpec {
+        name: "session_revoke",
+        functions: SESSION_RULES,
+        glue: &[COMMON, SESSION_COMMON, include_str!("glue/session_revoke.lua")],
+    },
+    ScriptSpec {
+        name: "session_revoke_all",
+        functions: SESSION_RULES,
+        glue: &[COMMON, SESSION_COMMON, include_str!("glue/session_revoke_all.lua")],
+    },
+    ScriptSpec {
+        name: "session_list",
+        functions: SESSION_RULES,
+        glue: &[COMMON, SESSION_COMMON, include_str!("glue/session_list.lua")],
+    },
+    ScriptSpec {
+        name: "session_count",
+        functions: SESSION_RULES,
+        glue: &[COMMON, SESSION_COMMON, include_str!("glue/session_count.lua")],
+    },
+    ScriptSpec {
+        name: "session_rotate",
+        functions: SESSION_RULES,
+        glue: &[COMMON, SESSION_COMMON, include_str!("glue/session_rotate.lua")],
+    },
+];
+
+/// Writes the scripts, or with `--check` fails when any differs from what
+/// would be written.
 pub fn run(options: &[String]) -> Result<(), Error> {
-    if options.is_empty() {
-        return Err(Error::Usage("`lua` requires `--check`".to_owned()));
-    }
-    if options != ["--check"] {
-        return Err(Error::Usage(format!(
-            "`lua` takes only `--check`, got `{}`",
-            options.join(" ")
-        )));
-    }
+    let check = match options {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => {
+            return Err(Error::Usage(format!(
+                "`lua` takes only `--check`, got `{}`",
+                options.join(" ")
+            )))
+        }
+    };
 
-    if !workspace_root().join(REDIS_CRATE_DIR).is_dir() {
-        return Err(Error::Unavailable(format!(
-            "{REDIS_CRATE_DIR} does not exist yet, so there are no Lua scripts to check"
-        )));
+    let dir = workspace_root().join(SCRIPT_DIR);
+    let scripts = generate();
+    if check {
+        check_scripts(&dir, &scripts)
+    } else {
+        write_scripts(&dir, &scripts)
     }
-    // NOTE: the Redis adapter exists but this check was never written, so the
-    // `lua` step of `cargo xtask test` fails until it is.
-    Err(Error::Unavailable(format!(
-        "`lua --check` is not implemented yet; write it in xtask/src/lua.rs for the scripts in {REDIS_CRATE_DIR}"
-    )))
+}
+
+/// Every script's file name and text.
+fn generate() -> Vec<(String, String)> {
+    let functions = functions::all();
+    SCRIPTS
+        .iter()
+        .map(|spec| {
+            let mut text = format!(
+                "-- Generated by `cargo xtask lua` from the definitions in kauth-core; do not edit.\n\
+                 -- Script: {}\n\n{}\n",
+                spec.name,
+                emitter::FLOOR_DIV
+            );
+            for name in spec.functions {
+                let function = functions
+                    .iter()
+                    .find(|function| function.name == *name)
+                    .unwrap_or_else(|| panic!("script {} needs unknown function {name}", spec.name));
+                text.push_str(&function.text);
+                text.push('\n');
+            }
+            for glue in spec.glue {
+                text.push_str(glue);
+                text.push('\n');
+            }
+            (format!("{}.lua", spec.name), text.trim_end().to_owned() + "\n")
+        })
+        .collect()
+}
+
+fn write_scripts(dir: &Path, scripts: &[(String, String)]) -> Result<(), Error> {
+    fs::create_dir_all(dir).map_err(|source| io_error("create", dir, source))?;
+    for (file, text) in scripts {
+        let path = dir.join(file);
+        fs::write(&path, text).map_err(|source| io_error("write", &path, source))?;
+    }
+    remove_strays(dir, scripts, true)?;
+    println!("lua: wrote {} scripts to {SCRIPT_DIR}", scripts.len());
+    Ok(())
+}
+
+fn check_scripts(dir: &Path, scripts: &[(String, String)]) -> Result<(), Error> {
+    let mut stale = Vec::new();
+    for (file, text) in scripts {
+        let path = dir.join(file);
+        match fs::read_to_string(&path) {
+            Ok(committed) if committed == *text => {}
+            _ => stale.push(file.clone()),
+        }
+    }
+    stale.extend(remove_strays(dir, scripts, false)?);
+    if stale.is_empty() {
+        println!("lua: {} scripts in {SCRIPT_DIR} are current", scripts.len());
+        Ok(())
+    } else {
+        Err(Error::Lua(format!(
+            "Lua scripts are stale or unexpected: {}; run `cargo xtask lua` and commit the result",
+            stale.join(", ")
+        )))
+    }
+}
+
+/// Lists `.lua` files in `dir` that no script produces, deleting them when
+/// `delete` is set.
+fn remove_strays(dir: &Path, scripts: &[(String, String)], delete: bool) -> Result<Vec<String>, Error> {
+    let mut strays = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|source| io_error("read", dir, source))?;
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let known = scripts.iter().any(|(name, _)| *name == file);
+        if file.ends_with(".lua") && !known {
+            if delete {
+                let path: PathBuf = entry.path();
+                fs::remove_file(&path).map_err(|source| io_error("remove", &path, source))?;
+            }
+            strays.push(file);
+        }
+    }
+    Ok(strays)
+}
+
+fn io_error(action: &str, path: &Path, source: std::io::Error) -> Error {
+    Error::Lua(format!("cannot {action} {}: {source}", path.display()))
 }
