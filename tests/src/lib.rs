@@ -7,6 +7,8 @@
 //! may share one server. [`conformance_tests!`] expands into one test per
 //! function for a backend.
 
+pub mod redis_server;
+
 use std::sync::Arc;
 
 use kauth::core::session::{NewSession, SessionPolicy};
@@ -539,4 +541,81 @@ macro_rules! conformance_tests {
             }
         )*
     };
+}
+
+/// A store together with the Redis server it talks to, so that the server
+/// stops when the last handle to the store is dropped.
+pub struct OnServer<T> {
+    /// The store under test.
+    pub store: T,
+    /// The server it uses.
+    pub server: redis_server::RedisServer,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for OnServer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnServer").field("store", &self.store).finish()
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: RateLimiter> RateLimiter for OnServer<T> {
+    fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+    async fn check(&self, key: &RateKey, policy: &Policy, cost: u32, now: Now) -> Result<kauth::core::Decision, Error> {
+        self.store.check(key, policy, cost, now).await
+    }
+    async fn peek(&self, key: &RateKey, policy: &Policy, cost: u32, now: Now) -> Result<kauth::core::Decision, Error> {
+        self.store.peek(key, policy, cost, now).await
+    }
+    async fn reset(&self, key: &RateKey) -> Result<(), Error> {
+        self.store.reset(key).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: SessionStore> SessionStore for OnServer<T> {
+    fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+    async fn create(&self, new: NewSession, now: Now) -> Result<kauth::IssuedSession, Error> {
+        self.store.create(new, now).await
+    }
+    async fn validate(&self, token: &str, now: Now) -> Result<Option<kauth::core::session::SessionRecord>, Error> {
+        self.store.validate(token, now).await
+    }
+    async fn revoke(&self, token: &str, now: Now) -> Result<bool, Error> {
+        self.store.revoke(token, now).await
+    }
+    async fn revoke_all(&self, workspace: &str, user: &str, now: Now) -> Result<usize, Error> {
+        self.store.revoke_all(workspace, user, now).await
+    }
+    async fn list(
+        &self,
+        workspace: &str,
+        user: &str,
+        now: Now,
+    ) -> Result<Vec<kauth::core::session::SessionRecord>, Error> {
+        self.store.list(workspace, user, now).await
+    }
+    async fn count(&self, workspace: &str, user: &str, now: Now) -> Result<usize, Error> {
+        self.store.count(workspace, user, now).await
+    }
+    async fn rotate(&self, token: &str, now: Now) -> Result<Option<kauth::IssuedSession>, Error> {
+        self.store.rotate(token, now).await
+    }
+}
+
+/// A pool of two connections to `server` with a 2 s timeout and `prefix`.
+pub async fn connect(server: &redis_server::RedisServer, prefix: &str) -> kauth_redis::RedisPool {
+    let config = kauth_redis::RedisConfig::builder(server.url())
+        .pool_size(2)
+        .timeout(std::time::Duration::from_secs(2))
+        .key_prefix(prefix)
+        .build()
+        .expect("test configuration is valid");
+    kauth_redis::RedisPool::connect(&config)
+        .await
+        .expect("test Redis answers")
 }

@@ -182,7 +182,7 @@ impl Progress {
     fn advance(&mut self, bytes: u64, lines: u64) {
         self.read_bytes += bytes;
         // Looking at the clock every line would cost more than the check.
-        if !self.enabled || lines % 4_096 != 0 {
+        if !self.enabled || !lines.is_multiple_of(4_096) {
             return;
         }
         let now = Instant::now();

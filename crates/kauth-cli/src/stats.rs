@@ -279,7 +279,7 @@ impl ReplayStats {
 
 /// Formats a window length as whole seconds when it is one, else as milliseconds.
 fn format_window(window_ms: u64) -> String {
-    if window_ms > 0 && window_ms % 1_000 == 0 {
+    if window_ms > 0 && window_ms.is_multiple_of(1_000) {
         format!("{} s", window_ms / 1_000)
     } else {
         format!("{window_ms} ms")

@@ -138,14 +138,59 @@ fn invalid_overrides_name_the_flag() {
 }
 
 #[test]
-fn redis_url_without_backend_stops_start() {
+fn unreachable_redis_stops_start_without_leaking_password() {
     let output = Command::new(env!("CARGO_BIN_EXE_kauth"))
         .args(["replay", fixture().to_str().unwrap()])
         .env("KAUTH_REDIS_URL", "redis://:hunter2@127.0.0.1:1/0")
+        .env("KAUTH_REDIS_TIMEOUT_MS", "300")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("KAUTH_REDIS_URL"), "{stderr}");
+    assert!(stderr.contains("redis store is unavailable"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "password leaked: {stderr}");
+    assert!(output.stdout.is_empty(), "a summary was printed without a store");
+}
+
+#[test]
+fn invalid_redis_setting_names_the_variable() {
+    let output = Command::new(env!("CARGO_BIN_EXE_kauth"))
+        .args(["replay", fixture().to_str().unwrap()])
+        .env("KAUTH_REDIS_URL", "redis://127.0.0.1:1")
+        .env("KAUTH_REDIS_POOL_SIZE", "many")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("KAUTH_REDIS_POOL_SIZE"), "{stderr}");
+}
+
+#[test]
+fn replay_on_redis_prints_what_memory_prints() {
+    let server = kauth_tests::redis_server::RedisServer::start();
+    for (path, extra) in [
+        (sample(), vec![]),
+        (sample(), vec!["--algorithm", "sliding-counter"]),
+        (fixture(), vec!["--year", "2023", "--limit", "2"]),
+    ] {
+        let mut args = vec!["replay", path.to_str().unwrap(), "--json"];
+        args.extend_from_slice(&extra);
+        let memory = kauth(&args);
+        let redis = Command::new(env!("CARGO_BIN_EXE_kauth"))
+            .args(&args)
+            .env("KAUTH_REDIS_URL", server.url())
+            .env("KAUTH_REDIS_KEY_PREFIX", format!("replay-{}:", extra.len()))
+            .output()
+            .unwrap();
+        assert!(
+            redis.status.success(),
+            "stderr: {}",
+            String::from_utf8_lossy(&redis.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(redis.stdout).unwrap(),
+            String::from_utf8(memory.stdout).unwrap(),
+            "{args:?}"
+        );
+    }
 }

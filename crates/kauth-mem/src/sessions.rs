@@ -107,7 +107,7 @@ impl MemorySessionStore {
         }
 
         let token = SessionToken::generate(&mut OsRng);
-        let record = new.into_record(token.hash(), &self.policy, now_ms);
+        let record = new.to_record(token.hash(), &self.policy, now_ms);
         inner.by_user.entry(index_key).or_default().insert(record.token_hash);
         inner.sessions.insert(record.token_hash, record.clone());
         Ok((token, record))

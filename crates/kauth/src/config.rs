@@ -1,36 +1,24 @@
 //! Configuration read once at start-up from `KAUTH_*` environment variables.
 
-use std::fmt;
+use kauth_redis::{RedisConfig, RedisError};
 
 use crate::Error;
 
 /// The variable whose presence moves both stores to Redis.
-pub const REDIS_URL_VAR: &str = "KAUTH_REDIS_URL";
+pub const REDIS_URL_VAR: &str = kauth_redis::URL_VAR;
 
 /// Where the stores live.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Backend {
     /// In process memory: the default.
     Memory,
-    /// In Redis at this URL. The URL may hold a password, so `Debug` hides it.
-    Redis {
-        /// The value of `KAUTH_REDIS_URL`.
-        url: String,
-    },
-}
-
-impl fmt::Debug for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Backend::Memory => f.write_str("Memory"),
-            Backend::Redis { .. } => f.write_str("Redis { url: <redacted> }"),
-        }
-    }
+    /// In Redis, as the `KAUTH_REDIS_*` variables describe.
+    Redis(RedisConfig),
 }
 
 /// Start-up configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Where the stores live.
     pub backend: Backend,
@@ -50,21 +38,16 @@ impl Config {
     where
         F: Fn(&str) -> Option<Result<String, std::ffi::OsString>>,
     {
-        let redis_url = match lookup(REDIS_URL_VAR) {
-            None => None,
-            Some(Ok(value)) => Some(value),
-            Some(Err(_)) => {
+        let backend = match RedisConfig::from_lookup(lookup) {
+            Ok(None) => Backend::Memory,
+            Ok(Some(config)) => Backend::Redis(config),
+            Err(RedisError::Config { variable, reason }) => return Err(Error::Config { variable, reason }),
+            Err(error) => {
                 return Err(Error::Config {
                     variable: REDIS_URL_VAR,
-                    reason: "is not valid UTF-8".to_owned(),
+                    reason: error.to_string(),
                 })
             }
-        };
-        let backend = match redis_url {
-            Some(url) if !url.trim().is_empty() => Backend::Redis {
-                url: url.trim().to_owned(),
-            },
-            _ => Backend::Memory,
         };
         Ok(Config { backend })
     }

@@ -33,6 +33,17 @@ pub enum Error {
         /// The underlying failure.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The store answered, but with an error: a failed script or corrupt
+    /// data. Like [`Error::Unavailable`], callers must treat it as a
+    /// rejection.
+    Failed {
+        /// Which store.
+        store: &'static str,
+        /// The operation that failed.
+        operation: &'static str,
+        /// The underlying failure.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A configuration value was invalid or inconsistent.
     Config {
         /// The environment variable or builder option at fault.
@@ -60,6 +71,11 @@ impl fmt::Display for Error {
                 operation,
                 source,
             } => write!(f, "{store} store is unavailable: {operation} failed: {source}"),
+            Error::Failed {
+                store,
+                operation,
+                source,
+            } => write!(f, "{store} store failed: {operation} failed: {source}"),
             Error::Config { variable, reason } => write!(f, "invalid configuration: {variable} {reason}"),
         }
     }
@@ -70,7 +86,7 @@ impl std::error::Error for Error {
         match self {
             Error::InvalidCheck(error) => Some(error),
             Error::InvalidSession(error) => Some(error),
-            Error::Unavailable { source, .. } => Some(source.as_ref()),
+            Error::Unavailable { source, .. } | Error::Failed { source, .. } => Some(source.as_ref()),
             Error::Full { .. } | Error::Config { .. } => None,
         }
     }

@@ -4,8 +4,10 @@
 //! kauth keeps two pieces of state: **rate-limit counters** for login
 //! attempts, MFA challenges and password resets, and **user sessions**. Both
 //! sit behind the async traits [`RateLimiter`] and [`SessionStore`]. By
-//! default they live in process memory (`kauth-mem`); [`Stores::from_env`]
-//! picks the backend from the environment at start-up.
+//! default they live in process memory (`kauth-mem`); with
+//! `KAUTH_REDIS_URL` set they live in Redis (`kauth-redis`), shared by every
+//! instance and enforced atomically by generated Lua scripts.
+//! [`Stores::from_env`] picks the backend at start-up.
 //!
 //! The algorithms and rules themselves live in `kauth-core`, re-exported here
 //! as [`core`].
@@ -14,10 +16,15 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `KAUTH_REDIS_URL` | unset: in memory | Redis URL; see below |
+//! | `KAUTH_REDIS_URL` | unset: in memory | `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS |
+//! | `KAUTH_REDIS_POOL_SIZE` | 8 | connections kept to Redis, 1 to 1024 |
+//! | `KAUTH_REDIS_TIMEOUT_MS` | 3000 | connection and per-command timeout, 1 to 600000 |
+//! | `KAUTH_REDIS_KEY_PREFIX` | `kotauth:` | prefix of every key written |
+//! | `KAUTH_REDIS_CA_FILE` | unset | PEM file of CA certificates trusted for `rediss://` |
 //!
-//! This build has no Redis backend: a set, non-blank `KAUTH_REDIS_URL` stops
-//! start-up with an error instead of silently keeping state per instance.
+//! The variables are read once, by [`Stores::from_env`]. An invalid value
+//! stops start-up with [`Error::Config`] naming the variable; the password
+//! of the URL never appears in an error, a log line or a `Debug` string.
 //!
 //! # Failing closed
 //!
@@ -28,6 +35,7 @@
 mod config;
 mod error;
 mod memory;
+mod redis;
 mod store;
 mod stores;
 

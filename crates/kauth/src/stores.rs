@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
+use kauth_core::session::SessionPolicy;
 use kauth_mem::{MemoryRateLimiter, MemorySessionStore};
+use kauth_redis::{RedisPool, RedisRateLimiter, RedisSessionStore};
 
-use crate::{Backend, Config, Error, RateLimiter, SessionStore, REDIS_URL_VAR};
+use crate::{Backend, Config, Error, RateLimiter, SessionStore};
 
 /// The two stores of an application, chosen together.
 ///
@@ -30,24 +32,37 @@ pub struct Stores {
 
 impl Stores {
     /// Chooses the stores from the `KAUTH_*` environment variables: in
-    /// memory unless `KAUTH_REDIS_URL` is set and not blank.
+    /// memory unless `KAUTH_REDIS_URL` is set and not blank, in Redis
+    /// otherwise.
     ///
-    /// This build has no Redis backend yet, so a set `KAUTH_REDIS_URL` is an
-    /// error rather than a silent fall back to memory, which would split the
-    /// counters of instances that expect to share them.
+    /// With Redis, start-up fails unless Redis answers within
+    /// `KAUTH_REDIS_TIMEOUT_MS`: a service that cannot reach its shared
+    /// state must not start serving with none.
     pub async fn from_env() -> Result<Stores, Error> {
         Stores::from_config(Config::from_env()?).await
     }
 
-    /// Builds the stores a configuration describes.
+    /// Builds the stores a configuration describes, with the default
+    /// session policy.
     pub async fn from_config(config: Config) -> Result<Stores, Error> {
         match config.backend {
             Backend::Memory => Ok(Stores::in_memory()),
-            Backend::Redis { .. } => Err(Error::Config {
-                variable: REDIS_URL_VAR,
-                reason: "is set, but this build of kauth has no Redis backend; unset it to use the in-memory stores"
-                    .to_owned(),
-            }),
+            Backend::Redis(config) => {
+                let pool = RedisPool::connect(&config).await.map_err(|error| Error::Unavailable {
+                    store: "redis",
+                    operation: "connect",
+                    source: Box::new(error),
+                })?;
+                Ok(Stores::in_redis(pool, SessionPolicy::default()))
+            }
+        }
+    }
+
+    /// Both stores in Redis over one pool, sessions under `policy`.
+    pub fn in_redis(pool: RedisPool, policy: SessionPolicy) -> Stores {
+        Stores {
+            limiter: Arc::new(RedisRateLimiter::new(pool.clone())),
+            sessions: Arc::new(RedisSessionStore::new(pool, policy)),
         }
     }
 

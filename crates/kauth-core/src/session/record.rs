@@ -44,16 +44,26 @@ impl NewSession {
         Ok(())
     }
 
+    /// The user agent as records keep it: cut to [`MAX_USER_AGENT_LEN`]
+    /// bytes at a character boundary.
+    pub fn stored_user_agent(&self) -> &str {
+        let mut end = self.user_agent.len().min(MAX_USER_AGENT_LEN);
+        while !self.user_agent.is_char_boundary(end) {
+            end -= 1;
+        }
+        &self.user_agent[..end]
+    }
+
     /// The record of this session created at `now_ms` under `policy`.
-    pub fn into_record(self, token_hash: TokenHash, policy: &SessionPolicy, now_ms: u64) -> SessionRecord {
+    pub fn to_record(&self, token_hash: TokenHash, policy: &SessionPolicy, now_ms: u64) -> SessionRecord {
         SessionRecord {
             version: RECORD_VERSION,
             token_hash,
-            user: self.user,
-            workspace: self.workspace,
+            user: self.user.clone(),
+            workspace: self.workspace.clone(),
             times: SessionTimes::start(policy, now_ms),
             ip: self.ip,
-            user_agent: truncate_to_boundary(self.user_agent, MAX_USER_AGENT_LEN),
+            user_agent: String::from(self.stored_user_agent()),
         }
     }
 }
@@ -86,17 +96,6 @@ pub fn user_index_key(workspace: &str, user: &str) -> String {
     key.push(':');
     let _ = write_escaped(&mut key, user);
     key
-}
-
-fn truncate_to_boundary(mut text: String, max_len: usize) -> String {
-    if text.len() > max_len {
-        let mut end = max_len;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
-    text
 }
 
 /// Why a session could not be created from the given fields.
@@ -143,8 +142,13 @@ mod tests {
 
     #[test]
     fn user_agent_is_cut_at_char_boundary() {
-        let long = "é".repeat(300); // 600 bytes
-        let cut = truncate_to_boundary(long, MAX_USER_AGENT_LEN);
+        let session = NewSession {
+            user: String::from("u1"),
+            workspace: String::from("acme"),
+            ip: None,
+            user_agent: "é".repeat(300), // 600 bytes
+        };
+        let cut = session.stored_user_agent();
         assert_eq!(cut.len(), 512);
         assert!(cut.chars().all(|c| c == 'é'));
     }
