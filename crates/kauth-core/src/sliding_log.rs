@@ -6,7 +6,7 @@
 //! nothing and leaves every expiry where it was.
 //!
 //! Entries are kept oldest first, and hits at the same millisecond share one
-//! entry, so a log never holds more than `limit` entries.
+//! entry, so a log never contains more than `limit` entries.
 //!
 //! # Clocks that go backwards
 //!
@@ -18,6 +18,10 @@
 //! only make the log stricter. Durations in the returned [`Decision`] are
 //! still measured from the caller's `now`, which keeps `retry_after_ms` exact
 //! for the caller.
+//!
+//! NOTE: stores drop a state once its window is empty (kauth-mem sweeps it,
+//! Redis lets it expire a minute later), and the latest time goes with it.
+//! A clock that then steps back by more than that gap evaluates a fresh log.
 
 use crate::lang::{DecisionValues, LogRead, LogWrite};
 use crate::{CheckError, Decision, Native, Policy};
