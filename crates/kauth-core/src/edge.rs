@@ -174,12 +174,14 @@ mod tests {
 
     #[test]
     fn expired_subject_is_replaced_first() {
+        // Subject 1 empties at 10_000 and expires STATE_GRACE_MS later.
         let mut limiter: EdgeLimiter<u32, 2, 3> = EdgeLimiter::new();
         limiter.check(1, &policy(), 0, 1).unwrap();
-        limiter.check(2, &policy(), 5_000, 3).unwrap();
-        limiter.check(3, &policy(), 12_000, 1).unwrap();
-        assert!(!limiter.peek(&2, &policy(), 12_000, 1).unwrap().allowed);
-        assert!(limiter.peek(&1, &policy(), 12_000, 3).unwrap().allowed);
+        let now_ms = 10_000 + crate::STATE_GRACE_MS;
+        limiter.check(2, &policy(), now_ms - 5_000, 3).unwrap();
+        limiter.check(3, &policy(), now_ms, 1).unwrap();
+        assert!(!limiter.peek(&2, &policy(), now_ms, 1).unwrap().allowed);
+        assert!(limiter.peek(&1, &policy(), now_ms, 3).unwrap().allowed);
         assert_eq!(limiter.len(), 2);
     }
 

@@ -60,7 +60,7 @@ pub use native::{Native, MAX_VARS};
 pub use policy::{Algorithm, CheckError, Policy, PolicyError, MAX_LIMIT, MAX_WINDOW_MS};
 pub use sliding_counter::{check_counter, peek_counter, CounterInput, CounterOutcome, CounterState, SlidingCounter};
 pub use sliding_log::{check_log, peek_log, LogEntry, LogInput, LogOutcome, LogStorage, SlidingLog};
-pub use state::LimiterState;
+pub use state::{LimiterState, STATE_GRACE_MS};
 #[cfg(feature = "alloc")]
 pub use table::{LimiterTable, DEFAULT_MAX_KEYS};
 pub use tier::{Tier, TierPolicies};

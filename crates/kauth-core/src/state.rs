@@ -2,6 +2,13 @@
 
 use crate::{Algorithm, CheckError, Decision, LogStorage, Policy, SlidingCounter, SlidingLog};
 
+/// How long a store keeps a state after its window has emptied, in
+/// milliseconds. Keeping it a while longer preserves the latest time a
+/// sliding log has seen across small backward clock steps, and gives every
+/// backend the same rule: kauth-mem sweeps a state only this long after it
+/// empties, and Redis keys expire this long after it at the earliest.
+pub const STATE_GRACE_MS: u64 = 60_000;
+
 /// One subject's state under either algorithm, with the window it was last
 /// checked with so that tables can tell when it has expired.
 #[derive(Clone, Debug)]
@@ -81,9 +88,10 @@ impl<S: LogStorage + Default> LimiterState<S> {
         }
     }
 
-    /// Whether the state holds no hit at `now_ms` and can be dropped.
+    /// Whether the state has held no hit for [`STATE_GRACE_MS`] at `now_ms`
+    /// and can be dropped.
     pub fn is_expired(&self, now_ms: u64) -> bool {
-        self.empty_at_ms() <= now_ms
+        self.empty_at_ms().saturating_add(STATE_GRACE_MS) <= now_ms
     }
 
     /// Cost held, counting entries that may already have expired. Tables

@@ -145,12 +145,15 @@ mod tests {
 
     #[test]
     fn full_table_sweeps_expired_first() {
+        // "a" empties at 1_000 and expires STATE_GRACE_MS later; "b" is a minute younger.
         let mut table: LimiterTable<String> = LimiterTable::new(2);
         table.check("a", &policy(), 0, 1).unwrap();
-        table.check("b", &policy(), 500, 1).unwrap();
-        table.check("c", &policy(), 1_200, 1).unwrap();
+        table.check("b", &policy(), 60_500, 1).unwrap();
+        let now_ms = 1_000 + crate::STATE_GRACE_MS;
+        table.check("c", &policy(), now_ms, 1).unwrap();
         assert_eq!(table.len(), 2);
-        assert!(!table.peek("b", &policy(), 1_200, 5).unwrap().allowed);
+        assert!(!table.peek("b", &policy(), now_ms, 5).unwrap().allowed);
+        assert!(table.peek("a", &policy(), now_ms, 5).unwrap().allowed);
         assert_eq!(table.evictions(), 0);
     }
 

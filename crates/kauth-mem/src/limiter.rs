@@ -30,7 +30,8 @@ struct Shard {
 /// # Memory
 ///
 /// At most `max_keys` keys are tracked (1,000,000 by default), split evenly
-/// across shards. Expired state is swept as the shards are used. When a
+/// across shards. A state is swept, as the shards are used, once its window
+/// has been empty for [`STATE_GRACE_MS`](kauth_core::STATE_GRACE_MS). When a
 /// shard is full, the core's [`LimiterTable`] policy applies: expired states
 /// go first, then the states holding the least cost; subjects at their limit
 /// are kept longest.

@@ -53,14 +53,17 @@ fn sweep_drops_expired_keys_only() {
     let clock = ManualClock::new(1_000_000);
     let limiter = MemoryRateLimiter::builder().clock(clock.clone()).build();
     let short = Policy::new(5, 1_000, Algorithm::SlidingLog).unwrap();
-    let long = Policy::new(5, 60_000, Algorithm::SlidingLog).unwrap();
+    let long = Policy::new(5, 600_000, Algorithm::SlidingLog).unwrap();
     for index in 0..100 {
         limiter.check(&key(&format!("198.51.100.{index}")), &short, 1).unwrap();
     }
     limiter.check(&key("203.0.113.1"), &long, 1).unwrap();
     assert_eq!(limiter.len(), 101);
 
-    clock.advance_ms(1_000);
+    // Emptied states are kept for STATE_GRACE_MS before a sweep drops them.
+    clock.advance_ms(1_000 + kauth_core::STATE_GRACE_MS - 1);
+    assert_eq!(limiter.sweep(), 0);
+    clock.advance_ms(1);
     assert_eq!(limiter.sweep(), 100);
     assert_eq!(limiter.len(), 1);
     assert_eq!(limiter.peek(&key("203.0.113.1"), &long, 1).unwrap().remaining, 3);

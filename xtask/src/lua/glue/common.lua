@@ -10,11 +10,10 @@ local function now_or_time(explicit)
 end
 
 -- Expiry only reclaims memory: every script checks times against the rules
--- itself. Keys therefore live at least a minute past their last write, so
--- that a caller whose explicit clock runs ahead of the server's never sees
--- state vanish while its own clock says it still matters.
-local MIN_TTL_MS = 60000
-
+-- itself. Keys therefore live STATE_GRACE_MS (kauth-core's constant) past
+-- the end of what they contain, so that a caller whose explicit clock runs
+-- ahead of the server's never finds state gone while its own clock still
+-- needs it.
 local function expire_in(key, ttl_ms)
-  redis.call('PEXPIRE', key, math.max(ttl_ms, MIN_TTL_MS))
+  redis.call('PEXPIRE', key, ttl_ms + STATE_GRACE_MS)
 end

@@ -26,6 +26,6 @@ else
   state.previous = previous
 end
 
--- The state is kept while it holds a hit; see MIN_TTL_MS.
-redis.call('SET', key, save_state(algorithm, state), 'PX', math.max(reset_after_ms, MIN_TTL_MS))
+-- The state is kept until its window empties, plus STATE_GRACE_MS.
+redis.call('SET', key, save_state(algorithm, state), 'PX', reset_after_ms + STATE_GRACE_MS)
 return {allowed and 1 or 0, decided_limit, remaining, retry_after_ms, reset_after_ms}

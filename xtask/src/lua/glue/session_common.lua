@@ -26,7 +26,7 @@ local function is_active(times, now_ms)
   return session_is_active(times[1], times[2], times[3], times[4], now_ms)
 end
 
--- Keeps the record until its session ends; see MIN_TTL_MS.
+-- Keeps the record until its session ends, plus STATE_GRACE_MS.
 local function expire_record(record_key, times, now_ms)
   local ends_at_ms = session_ends_at_ms(times[1], times[2], times[3], times[4])
   expire_in(record_key, ends_at_ms - now_ms)

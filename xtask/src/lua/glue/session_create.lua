@@ -26,7 +26,7 @@ expire_record(record_key, {created_ms, last_seen_ms, expires_at_ms, idle_ms}, no
 -- The index lives at least as long as its newest session can.
 redis.call('ZADD', index_key, created_ms, hash)
 local index_ttl_ms = redis.call('PTTL', index_key)
-local needed_ms = math.max(expires_at_ms - now_ms, MIN_TTL_MS)
+local needed_ms = math.max(expires_at_ms - now_ms, 0) + STATE_GRACE_MS
 if index_ttl_ms < needed_ms then
   redis.call('PEXPIRE', index_key, needed_ms)
 end
