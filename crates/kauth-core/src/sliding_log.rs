@@ -19,12 +19,15 @@
 //! still measured from the caller's `now`, which keeps `retry_after_ms` exact
 //! for the caller.
 //!
-//! NOTE: stores drop a state once its window is empty (kauth-mem sweeps it,
-//! Redis lets it expire a minute later), and the latest time goes with it.
-//! A clock that then steps back by more than that gap evaluates a fresh log.
+//! A log whose newest entry left the window at least
+//! [`STATE_GRACE_MS`](crate::STATE_GRACE_MS) ago starts over, latest time
+//! included, because that is when stores drop the state: every backend
+//! decides alike whether or not it has dropped it yet. NOTE: a clock that
+//! steps back by more than that after a log started over can admit hits
+//! inside the window of entries already forgotten.
 
 use crate::lang::{DecisionValues, LogRead, LogWrite};
-use crate::{CheckError, Decision, Native, Policy};
+use crate::{CheckError, Decision, Native, Policy, STATE_GRACE_MS};
 
 /// One recorded hit (or several admitted in the same millisecond).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,9 +288,29 @@ pub fn check_log<L: LogWrite>(l: &mut L, input: LogInput<L::Int>) -> LogOutcome<
     } = input;
     let zero = l.int(0);
 
-    // Never evaluate before a time already seen: see the module docs.
-    let clock_ms = l.max(clock_ms, now_ms);
+    // A log that stores would already have dropped starts over, clock too.
+    let stale = is_stale(l, window_ms, now_ms);
     let total = l.var(total);
+    let seen_ms = l.var(clock_ms);
+    l.if_(
+        stale,
+        |l| {
+            l.while_(
+                |l| {
+                    let len = l.log_len();
+                    l.lt(zero, len)
+                },
+                |l| l.log_pop_oldest(),
+            );
+            l.set(total, zero);
+            l.set(seen_ms, zero);
+        },
+        |_| {},
+    );
+
+    // Never evaluate before a time already seen: see the module docs.
+    let seen = l.get(seen_ms);
+    let clock_ms = l.max(seen, now_ms);
     drop_expired(l, window_ms, clock_ms, total);
 
     let held = l.get(total);
@@ -346,7 +369,9 @@ pub fn peek_log<L: LogRead>(l: &mut L, input: LogInput<L::Int>) -> DecisionValue
     } = input;
     let zero = l.int(0);
     let one = l.int(1);
-    let clock_ms = l.max(clock_ms, now_ms);
+    let stale = is_stale(l, window_ms, now_ms);
+    let seen_ms = l.max(clock_ms, now_ms);
+    let clock_ms = l.select(stale, now_ms, seen_ms);
 
     // Sum the leading entries a check would drop.
     let expired = l.var(zero);
@@ -373,7 +398,8 @@ pub fn peek_log<L: LogRead>(l: &mut L, input: LogInput<L::Int>) -> DecisionValue
         },
     );
 
-    let dropped = l.get(expired);
+    let expired = l.get(expired);
+    let dropped = l.select(stale, total, expired);
     let held = l.sub(total, dropped);
     let wanted = l.add(held, cost);
     let allowed = l.le(wanted, limit);
@@ -409,6 +435,24 @@ pub fn peek_log<L: LogRead>(l: &mut L, input: LogInput<L::Int>) -> DecisionValue
         retry_after_ms: l.get(retry_after_ms),
         reset_after_ms: l.get(reset_after_ms),
     }
+}
+
+/// Whether the newest entry left the window at least [`STATE_GRACE_MS`]
+/// before `now_ms`: the point from which stores drop a state, so every
+/// backend treats such a log as absent whether or not it still has it.
+fn is_stale<L: LogRead>(l: &mut L, window_ms: L::Int, now_ms: L::Int) -> L::Bool {
+    let zero = l.int(0);
+    let one = l.int(1);
+    let grace_ms = l.int(STATE_GRACE_MS);
+    let len = l.log_len();
+    let any = l.lt(zero, len);
+    l.and_then(any, |l| {
+        let newest = l.sub(len, one);
+        let (newest_ms, _) = l.log_entry(newest);
+        let empty_at_ms = l.add(newest_ms, window_ms);
+        let dropped_at_ms = l.add(empty_at_ms, grace_ms);
+        l.le(dropped_at_ms, now_ms)
+    })
 }
 
 /// Drops the oldest entries outside the window ending at `clock_ms`,

@@ -3,7 +3,9 @@
 
 use std::collections::VecDeque;
 
-use kauth_core::{Algorithm, Decision, LogEntry, Policy, RateKey, SlidingCounter, SlidingLog, Subject, Tier};
+use kauth_core::{
+    Algorithm, Decision, LogEntry, Policy, RateKey, SlidingCounter, SlidingLog, Subject, Tier, STATE_GRACE_MS,
+};
 use proptest::prelude::*;
 
 type Log = SlidingLog<VecDeque<LogEntry>>;
@@ -20,7 +22,10 @@ fn policy_strategy(algorithm: Algorithm) -> impl Strategy<Value = Policy> {
 }
 
 fn steps_strategy() -> impl Strategy<Value = Vec<Step>> {
-    let step = (prop_oneof![8 => 0i64..1_500, 1 => -3_000i64..0, 1 => Just(0)], 1u32..=9)
+    let step = (
+        prop_oneof![8 => 0i64..1_500, 1 => -3_000i64..0, 1 => Just(0), 1 => 60_000i64..70_000],
+        1u32..=9,
+    )
         .prop_map(|(clock_step_ms, cost)| Step { clock_step_ms, cost });
     prop::collection::vec(step, 1..120)
 }
@@ -96,6 +101,11 @@ proptest! {
             now_ms = advance(now_ms, step.clock_step_ms);
             if step.cost > policy.limit() {
                 continue;
+            }
+            // A log idle past its window plus the grace period starts over.
+            if model.last().is_some_and(|&(at_ms, _)| at_ms + policy.window_ms() + STATE_GRACE_MS <= now_ms) {
+                model.clear();
+                latest_ms = 0;
             }
             // The log evaluates at the latest time any check has seen.
             latest_ms = latest_ms.max(now_ms);
@@ -330,4 +340,22 @@ fn oversized_and_empty_keys_are_rejected() {
     let longest = "é".repeat(kauth_core::MAX_SUBJECT_LEN / 2);
     let key = RateKey::new(Tier::Mfa, &"%".repeat(128), &Subject::User(&longest)).unwrap();
     assert!(key.as_str().len() <= kauth_core::MAX_KEY_LEN);
+}
+
+#[test]
+fn idle_log_starts_over_after_grace() {
+    let policy = Policy::new(2, 1_000, Algorithm::SlidingLog).unwrap();
+    let mut log = Log::default();
+    assert!(log.check(&policy, 10_000, 2).unwrap().allowed);
+    let dropped_at_ms = 11_000 + STATE_GRACE_MS;
+    // Just before the grace period ends the latest time still holds.
+    let late = log.peek(&policy, dropped_at_ms - 1, 1).unwrap();
+    assert_eq!(late.reset_after_ms, 1_000);
+    let decision = log.check(&policy, dropped_at_ms, 2).unwrap();
+    assert!(decision.allowed);
+    assert_eq!(log.clock_ms(), dropped_at_ms);
+    // A step back now evaluates at the new time, not the forgotten one.
+    let back = log.check(&policy, dropped_at_ms - 500, 1).unwrap();
+    assert!(!back.allowed);
+    assert_eq!(back.retry_after_ms, 1_500);
 }

@@ -14,128 +14,153 @@ local function floor_div(a, b)
 end
 
 local function check_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at, log_cost)
-  local t0 = math.max(clock_ms, now_ms)
-  local v1 = total
-  while true do
-    local t2 = #log_at
-    local t3 = 0 < t2
-    local t4 = false
-    if t3 then
-      local t5 = log_at[0 + 1]
-      local t6 = log_cost[0 + 1]
-      local t7 = t5 + window_ms
-      local t8 = t7 <= t0
-      t4 = t8
+  local t0 = #log_at
+  local t1 = 0 < t0
+  local t2 = false
+  if t1 then
+    local t3 = math.max(t0 - 1, 0)
+    local t4 = log_at[t3 + 1]
+    local t5 = log_cost[t3 + 1]
+    local t6 = t4 + window_ms
+    local t7 = t6 + 60000
+    local t8 = t7 <= now_ms
+    t2 = t8
+  end
+  local v9 = total
+  local v10 = clock_ms
+  if t2 then
+    while true do
+      local t11 = #log_at
+      local t12 = 0 < t11
+      if not t12 then break end
+      table.remove(log_at, 1)
+      table.remove(log_cost, 1)
     end
-    if not t4 then break end
-    local t9 = log_at[0 + 1]
-    local t10 = log_cost[0 + 1]
+    v9 = 0
+    v10 = 0
+  end
+  local t13 = v10
+  local t14 = math.max(t13, now_ms)
+  while true do
+    local t15 = #log_at
+    local t16 = 0 < t15
+    local t17 = false
+    if t16 then
+      local t18 = log_at[0 + 1]
+      local t19 = log_cost[0 + 1]
+      local t20 = t18 + window_ms
+      local t21 = t20 <= t14
+      t17 = t21
+    end
+    if not t17 then break end
+    local t22 = log_at[0 + 1]
+    local t23 = log_cost[0 + 1]
     table.remove(log_at, 1)
     table.remove(log_cost, 1)
-    local t11 = v1
-    local t12 = math.max(t11 - t10, 0)
-    v1 = t12
+    local t24 = v9
+    local t25 = math.max(t24 - t23, 0)
+    v9 = t25
   end
-  local t13 = v1
-  local t14 = t13 + cost
-  local t15 = t14 <= limit
-  local v16 = 0
-  local v17 = 0
-  local v18 = 0
-  if t15 then
-    local t19 = #log_at
-    local t20 = 0 < t19
-    local t21 = false
-    if t20 then
-      local t22 = math.max(t19 - 1, 0)
-      local t23 = log_at[t22 + 1]
-      local t24 = log_cost[t22 + 1]
-      local t25 = t23 == t0
-      t21 = t25
+  local t26 = v9
+  local t27 = t26 + cost
+  local t28 = t27 <= limit
+  local v29 = 0
+  local v30 = 0
+  local v31 = 0
+  if t28 then
+    local t32 = #log_at
+    local t33 = 0 < t32
+    local t34 = false
+    if t33 then
+      local t35 = math.max(t32 - 1, 0)
+      local t36 = log_at[t35 + 1]
+      local t37 = log_cost[t35 + 1]
+      local t38 = t36 == t14
+      t34 = t38
     end
-    if t21 then
+    if t34 then
       log_cost[#log_cost] = log_cost[#log_cost] + cost
     else
-      log_at[#log_at + 1] = t0
+      log_at[#log_at + 1] = t14
       log_cost[#log_cost + 1] = cost
     end
-    v1 = t14
-    local t26 = math.max(limit - t14, 0)
-    v16 = t26
-    local t27 = t0 + window_ms
-    local t28 = math.max(t27 - now_ms, 0)
-    v18 = t28
+    v9 = t27
+    local t39 = math.max(limit - t27, 0)
+    v29 = t39
+    local t40 = t14 + window_ms
+    local t41 = math.max(t40 - now_ms, 0)
+    v31 = t41
   else
-    local t29 = math.max(limit - t13, 0)
-    v16 = t29
-    local t30 = math.max(t14 - limit, 0)
-    local v31 = 0
-    local v32 = 0
-    local v33 = 0
-    local t34 = #log_at
+    local t42 = math.max(limit - t26, 0)
+    v29 = t42
+    local t43 = math.max(t27 - limit, 0)
+    local v44 = 0
+    local v45 = 0
+    local v46 = 0
+    local t47 = #log_at
     while true do
-      local t35 = v33
-      local t36 = t35 < t34
-      local t37 = v32
-      local t38 = t37 == 0
-      local t39 = false
-      if t36 then
-        t39 = t38
+      local t48 = v46
+      local t49 = t48 < t47
+      local t50 = v45
+      local t51 = t50 == 0
+      local t52 = false
+      if t49 then
+        t52 = t51
       end
-      if not t39 then break end
-      local t40 = v33
-      local t41 = log_at[t40 + 1]
-      local t42 = log_cost[t40 + 1]
-      local t43 = t41 + window_ms
-      local t44 = t0 < t43
-      if t44 then
-        local t45 = v31
-        local t46 = t45 + t42
-        v31 = t46
-        local t47 = t30 <= t46
-        if t47 then
-          v32 = t43
+      if not t52 then break end
+      local t53 = v46
+      local t54 = log_at[t53 + 1]
+      local t55 = log_cost[t53 + 1]
+      local t56 = t54 + window_ms
+      local t57 = t14 < t56
+      if t57 then
+        local t58 = v44
+        local t59 = t58 + t55
+        v44 = t59
+        local t60 = t43 <= t59
+        if t60 then
+          v45 = t56
         end
       end
-      local t48 = t40 + 1
-      v33 = t48
+      local t61 = t53 + 1
+      v46 = t61
     end
-    local t49 = v32
-    local t50 = t49 == 0
-    local t51 = #log_at
-    local t52 = 0 < t51
-    local v53 = 0
-    if t52 then
-      local t54 = math.max(t51 - 1, 0)
-      local t55 = log_at[t54 + 1]
-      local t56 = log_cost[t54 + 1]
-      local t57 = t55 + window_ms
-      v53 = t57
+    local t62 = v45
+    local t63 = t62 == 0
+    local t64 = #log_at
+    local t65 = 0 < t64
+    local v66 = 0
+    if t65 then
+      local t67 = math.max(t64 - 1, 0)
+      local t68 = log_at[t67 + 1]
+      local t69 = log_cost[t67 + 1]
+      local t70 = t68 + window_ms
+      v66 = t70
     end
-    local t58 = v53
-    local t59 = t49
-    if t50 then t59 = t58 end
-    local t60 = math.max(t59 - now_ms, 0)
-    v17 = t60
-    local t61 = #log_at
-    local t62 = 0 < t61
-    local v63 = 0
-    if t62 then
-      local t64 = math.max(t61 - 1, 0)
-      local t65 = log_at[t64 + 1]
-      local t66 = log_cost[t64 + 1]
-      local t67 = t65 + window_ms
-      v63 = t67
+    local t71 = v66
+    local t72 = t62
+    if t63 then t72 = t71 end
+    local t73 = math.max(t72 - now_ms, 0)
+    v30 = t73
+    local t74 = #log_at
+    local t75 = 0 < t74
+    local v76 = 0
+    if t75 then
+      local t77 = math.max(t74 - 1, 0)
+      local t78 = log_at[t77 + 1]
+      local t79 = log_cost[t77 + 1]
+      local t80 = t78 + window_ms
+      v76 = t80
     end
-    local t68 = v63
-    local t69 = math.max(t68 - now_ms, 0)
-    v18 = t69
+    local t81 = v76
+    local t82 = math.max(t81 - now_ms, 0)
+    v31 = t82
   end
-  local t70 = v16
-  local t71 = v17
-  local t72 = v18
-  local t73 = v1
-  return t15, limit, t70, t71, t72, t0, t73
+  local t83 = v29
+  local t84 = v30
+  local t85 = v31
+  local t86 = v9
+  return t28, limit, t83, t84, t85, t14, t86
 end
 
 local function check_counter(limit, window_ms, now_ms, cost, window_start_ms, current, previous)

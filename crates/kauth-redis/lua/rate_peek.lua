@@ -14,114 +14,130 @@ local function floor_div(a, b)
 end
 
 local function peek_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at, log_cost)
-  local t0 = math.max(clock_ms, now_ms)
-  local v1 = 0
-  local v2 = 0
-  local t3 = #log_at
-  while true do
-    local t4 = v2
-    local t5 = t4 < t3
-    local t6 = false
-    if t5 then
-      local t7 = log_at[t4 + 1]
-      local t8 = log_cost[t4 + 1]
-      local t9 = t7 + window_ms
-      local t10 = t9 <= t0
-      t6 = t10
-    end
-    if not t6 then break end
-    local t11 = v2
-    local t12 = log_at[t11 + 1]
-    local t13 = log_cost[t11 + 1]
-    local t14 = v1
-    local t15 = t14 + t13
-    v1 = t15
-    local t16 = t11 + 1
-    v2 = t16
+  local t0 = #log_at
+  local t1 = 0 < t0
+  local t2 = false
+  if t1 then
+    local t3 = math.max(t0 - 1, 0)
+    local t4 = log_at[t3 + 1]
+    local t5 = log_cost[t3 + 1]
+    local t6 = t4 + window_ms
+    local t7 = t6 + 60000
+    local t8 = t7 <= now_ms
+    t2 = t8
   end
-  local t17 = v1
-  local t18 = math.max(total - t17, 0)
-  local t19 = t18 + cost
-  local t20 = t19 <= limit
-  local v21 = 0
-  local v22 = 0
-  local v23 = 0
-  if t20 then
-    local t24 = math.max(limit - t19, 0)
-    v21 = t24
-    local t25 = t0 + window_ms
-    local t26 = math.max(t25 - now_ms, 0)
-    v23 = t26
+  local t9 = math.max(clock_ms, now_ms)
+  local t10 = t9
+  if t2 then t10 = now_ms end
+  local v11 = 0
+  local v12 = 0
+  local t13 = #log_at
+  while true do
+    local t14 = v12
+    local t15 = t14 < t13
+    local t16 = false
+    if t15 then
+      local t17 = log_at[t14 + 1]
+      local t18 = log_cost[t14 + 1]
+      local t19 = t17 + window_ms
+      local t20 = t19 <= t10
+      t16 = t20
+    end
+    if not t16 then break end
+    local t21 = v12
+    local t22 = log_at[t21 + 1]
+    local t23 = log_cost[t21 + 1]
+    local t24 = v11
+    local t25 = t24 + t23
+    v11 = t25
+    local t26 = t21 + 1
+    v12 = t26
+  end
+  local t27 = v11
+  local t28 = t27
+  if t2 then t28 = total end
+  local t29 = math.max(total - t28, 0)
+  local t30 = t29 + cost
+  local t31 = t30 <= limit
+  local v32 = 0
+  local v33 = 0
+  local v34 = 0
+  if t31 then
+    local t35 = math.max(limit - t30, 0)
+    v32 = t35
+    local t36 = t10 + window_ms
+    local t37 = math.max(t36 - now_ms, 0)
+    v34 = t37
   else
-    local t27 = math.max(limit - t18, 0)
-    v21 = t27
-    local t28 = math.max(t19 - limit, 0)
-    local v29 = 0
-    local v30 = 0
-    local v31 = 0
-    local t32 = #log_at
+    local t38 = math.max(limit - t29, 0)
+    v32 = t38
+    local t39 = math.max(t30 - limit, 0)
+    local v40 = 0
+    local v41 = 0
+    local v42 = 0
+    local t43 = #log_at
     while true do
-      local t33 = v31
-      local t34 = t33 < t32
-      local t35 = v30
-      local t36 = t35 == 0
-      local t37 = false
-      if t34 then
-        t37 = t36
+      local t44 = v42
+      local t45 = t44 < t43
+      local t46 = v41
+      local t47 = t46 == 0
+      local t48 = false
+      if t45 then
+        t48 = t47
       end
-      if not t37 then break end
-      local t38 = v31
-      local t39 = log_at[t38 + 1]
-      local t40 = log_cost[t38 + 1]
-      local t41 = t39 + window_ms
-      local t42 = t0 < t41
-      if t42 then
-        local t43 = v29
-        local t44 = t43 + t40
-        v29 = t44
-        local t45 = t28 <= t44
-        if t45 then
-          v30 = t41
+      if not t48 then break end
+      local t49 = v42
+      local t50 = log_at[t49 + 1]
+      local t51 = log_cost[t49 + 1]
+      local t52 = t50 + window_ms
+      local t53 = t10 < t52
+      if t53 then
+        local t54 = v40
+        local t55 = t54 + t51
+        v40 = t55
+        local t56 = t39 <= t55
+        if t56 then
+          v41 = t52
         end
       end
-      local t46 = t38 + 1
-      v31 = t46
+      local t57 = t49 + 1
+      v42 = t57
     end
-    local t47 = v30
-    local t48 = t47 == 0
-    local t49 = #log_at
-    local t50 = 0 < t49
-    local v51 = 0
-    if t50 then
-      local t52 = math.max(t49 - 1, 0)
-      local t53 = log_at[t52 + 1]
-      local t54 = log_cost[t52 + 1]
-      local t55 = t53 + window_ms
-      v51 = t55
+    local t58 = v41
+    local t59 = t58 == 0
+    local t60 = #log_at
+    local t61 = 0 < t60
+    local v62 = 0
+    if t61 then
+      local t63 = math.max(t60 - 1, 0)
+      local t64 = log_at[t63 + 1]
+      local t65 = log_cost[t63 + 1]
+      local t66 = t64 + window_ms
+      v62 = t66
     end
-    local t56 = v51
-    local t57 = t47
-    if t48 then t57 = t56 end
-    local t58 = math.max(t57 - now_ms, 0)
-    v22 = t58
-    local t59 = #log_at
-    local t60 = 0 < t59
-    local v61 = 0
-    if t60 then
-      local t62 = math.max(t59 - 1, 0)
-      local t63 = log_at[t62 + 1]
-      local t64 = log_cost[t62 + 1]
-      local t65 = t63 + window_ms
-      v61 = t65
+    local t67 = v62
+    local t68 = t58
+    if t59 then t68 = t67 end
+    local t69 = math.max(t68 - now_ms, 0)
+    v33 = t69
+    local t70 = #log_at
+    local t71 = 0 < t70
+    local v72 = 0
+    if t71 then
+      local t73 = math.max(t70 - 1, 0)
+      local t74 = log_at[t73 + 1]
+      local t75 = log_cost[t73 + 1]
+      local t76 = t74 + window_ms
+      v72 = t76
     end
-    local t66 = v61
-    local t67 = math.max(t66 - now_ms, 0)
-    v23 = t67
+    local t77 = v72
+    local t78 = math.max(t77 - now_ms, 0)
+    v34 = t78
   end
-  local t68 = v21
-  local t69 = v22
-  local t70 = v23
-  return t20, limit, t68, t69, t70
+  local t79 = v32
+  local t80 = v33
+  local t81 = v34
+  return t31, limit, t79, t80, t81
 end
 
 local function peek_counter(limit, window_ms, now_ms, cost, window_start_ms, current, previous)
