@@ -619,3 +619,14 @@ pub async fn connect(server: &redis_server::RedisServer, prefix: &str) -> kauth_
         .await
         .expect("test Redis answers")
 }
+
+/// Builds a variable lookup for [`kauth::Config::from_lookup`] that reads `vars`
+/// instead of the process environment, so tests never set process-wide
+/// variables that other tests running in parallel would see.
+pub fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<Result<String, std::ffi::OsString>> {
+    let vars: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    move |name| vars.get(name).cloned().map(Ok)
+}

@@ -168,18 +168,25 @@ fn invalid_redis_setting_names_the_variable() {
 #[test]
 fn replay_on_redis_prints_what_memory_prints() {
     let server = kauth_tests::redis_server::RedisServer::start();
-    for (path, extra) in [
+    // The sample three times over: the clock jumps back by hours twice.
+    let repeated = std::env::temp_dir().join(format!("kauth-repeated-{}.log", std::process::id()));
+    std::fs::write(&repeated, std::fs::read_to_string(sample()).unwrap().repeat(3)).unwrap();
+    for (run, (path, extra)) in [
+        (repeated.clone(), vec!["--limit", "3"]),
         (sample(), vec![]),
         (sample(), vec!["--algorithm", "sliding-counter"]),
         (fixture(), vec!["--year", "2023", "--limit", "2"]),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let mut args = vec!["replay", path.to_str().unwrap(), "--json"];
         args.extend_from_slice(&extra);
         let memory = kauth(&args);
         let redis = Command::new(env!("CARGO_BIN_EXE_kauth"))
             .args(&args)
             .env("KAUTH_REDIS_URL", server.url())
-            .env("KAUTH_REDIS_KEY_PREFIX", format!("replay-{}:", extra.len()))
+            .env("KAUTH_REDIS_KEY_PREFIX", format!("replay-{run}:"))
             .output()
             .unwrap();
         assert!(
@@ -193,4 +200,5 @@ fn replay_on_redis_prints_what_memory_prints() {
             "{args:?}"
         );
     }
+    std::fs::remove_file(repeated).unwrap();
 }

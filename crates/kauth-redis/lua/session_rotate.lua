@@ -129,7 +129,8 @@ if index_key then
   redis.call('ZREM', index_key, old_hash)
   redis.call('ZADD', index_key, times[1], ARGV[2])
   -- ZREM of a user's only entry deletes the index, and ZADD then makes a new
-  -- one without an expiry, so the index gets the expiry create gives it.
+  -- one without an expiry, so the index gets the expiry session_create
+  -- gives it.
   local index_ttl_ms = redis.call('PTTL', index_key)
   local needed_ms = math.max(times[3] - now_ms, 0) + STATE_GRACE_MS
   if index_ttl_ms < needed_ms then

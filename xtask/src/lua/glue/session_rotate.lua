@@ -23,5 +23,13 @@ expire_record(new_key, times, now_ms)
 if index_key then
   redis.call('ZREM', index_key, old_hash)
   redis.call('ZADD', index_key, times[1], ARGV[2])
+  -- ZREM of a user's only entry deletes the index, and ZADD then makes a new
+  -- one without an expiry, so the index gets the expiry session_create
+  -- gives it.
+  local index_ttl_ms = redis.call('PTTL', index_key)
+  local needed_ms = math.max(times[3] - now_ms, 0) + STATE_GRACE_MS
+  if index_ttl_ms < needed_ms then
+    redis.call('PEXPIRE', index_key, needed_ms)
+  end
 end
 return record_reply(new_key)
