@@ -90,20 +90,30 @@ impl RedisConfig {
             Some(Ok(value)) => Ok(Some(value)),
         };
 
-        let Some(url) = read(URL_VAR)? else {
-            return Ok(None);
+        // The numbers are checked even without a URL, so that a typo fails
+        // now rather than on the day Redis is switched on.
+        let pool_size = match read(POOL_SIZE_VAR)? {
+            Some(text) => Some(parse_integer(POOL_SIZE_VAR, &text, POOL_SIZE_RANGE, "an integer")?),
+            None => None,
         };
-        let mut builder = RedisConfig::builder(url);
-        if let Some(text) = read(POOL_SIZE_VAR)? {
-            builder = builder.pool_size(parse_integer(POOL_SIZE_VAR, &text, POOL_SIZE_RANGE, "an integer")?);
-        }
-        if let Some(text) = read(TIMEOUT_MS_VAR)? {
-            let timeout_ms = parse_integer(
+        let timeout_ms = match read(TIMEOUT_MS_VAR)? {
+            Some(text) => Some(parse_integer(
                 TIMEOUT_MS_VAR,
                 &text,
                 TIMEOUT_MS_RANGE,
                 "an integer number of milliseconds",
-            )?;
+            )?),
+            None => None,
+        };
+
+        let Some(url) = read(URL_VAR)? else {
+            return Ok(None);
+        };
+        let mut builder = RedisConfig::builder(url);
+        if let Some(pool_size) = pool_size {
+            builder = builder.pool_size(pool_size);
+        }
+        if let Some(timeout_ms) = timeout_ms {
             builder = builder.timeout(Duration::from_millis(timeout_ms));
         }
         if let Some(prefix) = read(KEY_PREFIX_VAR)? {

@@ -136,11 +136,11 @@ impl fmt::Display for RedisUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = if self.tls { "rediss" } else { "redis" };
         write!(f, "{scheme}://")?;
-        if let Some(username) = &self.username {
-            f.write_str(username)?;
-        }
-        if self.password.is_some() {
-            f.write_str(":<redacted>@")?;
+        match (&self.username, self.password.is_some()) {
+            (Some(username), true) => write!(f, "{username}:<redacted>@")?,
+            (Some(username), false) => write!(f, "{username}@")?,
+            (None, true) => f.write_str(":<redacted>@")?,
+            (None, false) => {}
         }
         write!(f, "{}/{}", self.address(), self.db)
     }

@@ -172,11 +172,16 @@ fn config_parses_url_forms() {
 #[test]
 fn config_blank_url_is_not_configured() {
     for url in [None, Some(""), Some("  \t ")] {
-        let mut vars = vec![("KAUTH_REDIS_POOL_SIZE", "not checked without a URL")];
+        let mut vars = vec![("KAUTH_REDIS_POOL_SIZE", "4"), ("KAUTH_REDIS_CA_FILE", "/nonexistent.pem")];
         if let Some(url) = url {
             vars.push(("KAUTH_REDIS_URL", url));
         }
         assert!(RedisConfig::from_lookup(lookup(&vars)).unwrap().is_none(), "{url:?}");
+
+        // Numbers are checked even without a URL, so a typo shows up at once.
+        vars[0] = ("KAUTH_REDIS_POOL_SIZE", "four");
+        let error = RedisConfig::from_lookup(lookup(&vars)).unwrap_err();
+        assert!(error.to_string().contains("KAUTH_REDIS_POOL_SIZE"), "{error}");
     }
 }
 
@@ -717,5 +722,18 @@ async fn tls_idle_close_reconnects() {
     std::thread::sleep(Duration::from_millis(2_500));
     for expected in 1..=4 {
         assert_eq!(incr(&pool, &script, "counter").await.unwrap(), expected);
+    }
+}
+
+#[test]
+fn url_display_keeps_user_and_hides_password() {
+    let cases = [
+        ("redis://app:pw@127.0.0.1:6380", "redis://app:<redacted>@127.0.0.1:6380/0"),
+        ("redis://:pw@127.0.0.1", "redis://:<redacted>@127.0.0.1:6379/0"),
+        ("rediss://127.0.0.1", "rediss://127.0.0.1:6379/0"),
+    ];
+    for (text, shown) in cases {
+        let config = RedisConfig::builder(text).build().unwrap();
+        assert_eq!(config.url().to_string(), shown, "{text}");
     }
 }

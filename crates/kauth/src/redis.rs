@@ -22,10 +22,11 @@ fn convert(operation: &'static str, error: RedisError) -> Error {
         RedisError::InvalidCheck(error) => Error::InvalidCheck(error),
         RedisError::InvalidSession(error) => Error::InvalidSession(error),
         RedisError::Config { variable, reason } => Error::Config { variable, reason },
-        error if error.is_unavailable() => Error::Unavailable {
+        // The operation is named once, by the outer error.
+        RedisError::Unavailable { source, .. } => Error::Unavailable {
             store: STORE,
             operation,
-            source: Box::new(error),
+            source,
         },
         error => Error::Failed {
             store: STORE,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use kauth_core::session::SessionPolicy;
 use kauth_mem::{MemoryRateLimiter, MemorySessionStore};
-use kauth_redis::{RedisPool, RedisRateLimiter, RedisSessionStore};
+use kauth_redis::{RedisConfig, RedisError, RedisPool, RedisRateLimiter, RedisSessionStore};
 
 use crate::{Backend, Config, Error, RateLimiter, SessionStore};
 
@@ -48,11 +48,7 @@ impl Stores {
         match config.backend {
             Backend::Memory => Ok(Stores::in_memory()),
             Backend::Redis(config) => {
-                let pool = RedisPool::connect(&config).await.map_err(|error| Error::Unavailable {
-                    store: "redis",
-                    operation: "connect",
-                    source: Box::new(error),
-                })?;
+                let pool = RedisPool::connect(&config).await.map_err(|error| connect_error(&config, error))?;
                 Ok(Stores::in_redis(pool, SessionPolicy::default()))
             }
         }
@@ -78,5 +74,24 @@ impl Stores {
             limiter: Arc::new(limiter),
             sessions: Arc::new(sessions),
         }
+    }
+}
+
+/// A start-up connection failure that says where kauth tried to connect and
+/// which variables to check.
+fn connect_error(config: &RedisConfig, error: RedisError) -> Error {
+    let cause: Box<dyn std::error::Error + Send + Sync> = match error {
+        RedisError::Unavailable { source, .. } => source,
+        other => Box::new(other),
+    };
+    let context = format!(
+        "no answer from Redis at {} (KAUTH_REDIS_URL) within {} ms (KAUTH_REDIS_TIMEOUT_MS): {cause}",
+        config.url(),
+        config.timeout().as_millis()
+    );
+    Error::Unavailable {
+        store: "redis",
+        operation: "connect",
+        source: context.into(),
     }
 }

@@ -68,7 +68,7 @@ fn invalid_values_name_the_variable() {
 
 #[test]
 fn non_utf8_url_is_named() {
-    let error = Config::from_lookup(|_| Some(Err(OsString::from("x")))).unwrap_err();
+    let error = Config::from_lookup(|name| (name == "KAUTH_REDIS_URL").then(|| Err(OsString::from("x")))).unwrap_err();
     assert_eq!(
         error.to_string(),
         "invalid configuration: KAUTH_REDIS_URL is not valid UTF-8"
@@ -91,5 +91,17 @@ async fn unreachable_redis_fails_start_within_timeout() {
         started.elapsed()
     );
     assert!(error.is_unavailable(), "{error}");
-    assert!(!error.to_string().contains("s3cret"), "{error}");
+    let message = error.to_string();
+    assert!(!message.contains("s3cret"), "{message}");
+    assert!(message.contains("127.0.0.1:1"), "{message}");
+    assert!(message.contains("KAUTH_REDIS_URL"), "{message}");
+    assert!(message.contains("within 300 ms (KAUTH_REDIS_TIMEOUT_MS)"), "{message}");
+}
+
+#[test]
+fn invalid_numbers_fail_without_url() {
+    let error = Config::from_lookup(lookup(&[("KAUTH_REDIS_POOL_SIZE", "0")])).unwrap_err();
+    assert!(error.to_string().contains("KAUTH_REDIS_POOL_SIZE"), "{error}");
+    let error = Config::from_lookup(lookup(&[("KAUTH_REDIS_TIMEOUT_MS", "-5")])).unwrap_err();
+    assert!(error.to_string().contains("KAUTH_REDIS_TIMEOUT_MS"), "{error}");
 }
