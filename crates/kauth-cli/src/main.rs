@@ -39,25 +39,29 @@ struct ReplayArgs {
     /// The syslog file to read.
     file: PathBuf,
 
-    /// Year of the log's first line; syslog omits it. Default: the current
-    /// year (UTC). The year goes up by one whenever the month goes backwards.
-    #[arg(long)]
+    /// Year of the log's first line, 1970 to 9999; syslog omits it.
+    /// Default: the current year (UTC). The year goes up by one whenever the
+    /// month goes backwards.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1970..=9999))]
     year: Option<i32>,
 
     /// Print one JSON object on stdout instead of the text summary.
     #[arg(long)]
     json: bool,
 
-    /// Attempts admitted per source and window. Default: 5, the login tier's.
+    /// Attempts admitted per source and window, 1 to 100000. Default: 5,
+    /// the login tier's.
     #[arg(long)]
     limit: Option<u32>,
 
-    /// Window length in milliseconds. Default: 60000, the login tier's.
+    /// Window length in milliseconds, 1 to 31622400000 (366 days).
+    /// Default: 60000, the login tier's.
     #[arg(long = "window-ms")]
     window_ms: Option<u64>,
 
-    /// Rate-limit algorithm.
-    #[arg(long, value_parser = parse_algorithm)]
+    /// Rate-limit algorithm: sliding-log (exact, the default) or
+    /// sliding-counter (approximate, constant memory per source).
+    #[arg(long, value_name = "sliding-log|sliding-counter", value_parser = parse_algorithm)]
     algorithm: Option<Algorithm>,
 }
 

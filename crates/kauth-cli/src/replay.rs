@@ -35,13 +35,25 @@ pub async fn run(args: ReplayArgs) -> Result<(), String> {
         limit: policy.limit(),
         window_ms: policy.window_ms(),
     };
+    if stats.lines() > 0 && stats.skipped_lines() == stats.lines() {
+        eprintln!(
+            "kauth: warning: all {} lines of {} were skipped; is it an OpenSSH syslog?",
+            stats.lines(),
+            args.file.display()
+        );
+    }
+
     let output = if args.json {
         stats.to_json(&summary)
     } else {
         stats.render_text(&summary)
     };
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", output.trim_end()).map_err(|error| format!("cannot write the summary: {error}"))
+    match writeln!(stdout, "{}", output.trim_end()) {
+        // A reader that stopped early, such as `head`, wanted no more.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.map_err(|error| format!("cannot write the summary: {error}")),
+    }
 }
 
 /// The login tier's default policy with the command line's overrides.

@@ -105,6 +105,21 @@ fn text_summary_names_totals() {
 }
 
 #[test]
+fn unusable_input_warns_and_year_is_bounded() {
+    let binary = std::env::current_exe().unwrap();
+    let output = kauth(&["replay", binary.to_str().unwrap(), "--json"]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("lines of"), "{stderr}");
+    assert!(stderr.contains("were skipped; is it an OpenSSH syslog?"), "{stderr}");
+
+    for year in ["1969", "10000", "-1"] {
+        let output = kauth(&["replay", fixture().to_str().unwrap(), &format!("--year={year}")]);
+        assert_eq!(output.status.code(), Some(2), "--year {year} was accepted");
+    }
+}
+
+#[test]
 fn missing_file_is_clear_error() {
     let output = kauth(&["replay", "/nonexistent/auth.log"]);
     assert_eq!(output.status.code(), Some(1));
