@@ -160,13 +160,13 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", UNAUTHORIZED_MESSAGE)
     }
 
-    /// 503: the store could not be reached or timed out, so nothing was
-    /// decided.
+    /// 503: the store could not be reached or timed out. A call that timed
+    /// out may still have been applied once the store resumed.
     pub fn store_unavailable() -> Self {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_unavailable",
-            "the session and rate-limit store is unavailable; nothing was decided, retry later",
+            "the session and rate-limit store is unavailable; the request was refused, retry later",
         )
         .retry_after(STORE_RETRY_AFTER_S)
     }
@@ -176,7 +176,7 @@ impl ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_failed",
-            "the session and rate-limit store failed; nothing was decided, retry later",
+            "the session and rate-limit store failed; the request was refused, retry later",
         )
         .retry_after(STORE_RETRY_AFTER_S)
     }
@@ -186,7 +186,7 @@ impl ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_full",
-            "the store is full; nothing was decided, retry later",
+            "the store is full; the request was refused, retry later",
         )
         .retry_after(STORE_RETRY_AFTER_S)
     }
