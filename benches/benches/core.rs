@@ -1,23 +1,33 @@
 //! Benchmarks of the kauth-core algorithms on a fake clock, in nanoseconds
-//! per check.
+//! per check, beside governor's direct (single-subject) limiter on its fake
+//! clock as the baseline.
 //!
 //! Each case is one limiter and one scenario. Before it is measured, the case
 //! is checked to produce the decisions its scenario names, and its
 //! allocations per check are counted. The program prints those counts after
-//! the benchmarks and fails if a case that must not allocate did.
+//! the benchmarks, also as one JSON line per case for `cargo xtask bench`,
+//! and fails if a case that must not allocate did.
 //!
 //! Run with `cargo xtask bench [--quick]`.
 
 use std::collections::VecDeque;
 use std::hint::black_box;
+use std::num::NonZeroU32;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use criterion::Criterion;
-use kauth_benches::{CountingAllocator, FakeClock};
+use governor::clock::{Clock, FakeRelativeClock};
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use kauth_benches::{print_result, CountingAllocator, FakeClock};
 use kauth_core::{
     Algorithm, CheckError, Decision, LimiterTable, LogEntry, LogStorage, Policy, SlidingCounter, SlidingLog,
     DEFAULT_MAX_KEYS,
 };
+use serde_json::json;
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
@@ -127,6 +137,47 @@ impl Limiter for RoundRobinTable {
     }
 }
 
+/// governor's direct limiter with the same quota (a burst of `LIMIT`, one
+/// more every `WINDOW_MS / LIMIT`), on its fake clock moved to each check's
+/// time. A rejection computes the wait, as a caller answering with
+/// `Retry-After` must, and both outcomes are turned into a [`Decision`] so
+/// that the cases are verified alike.
+struct GovernorDirect {
+    limiter: RateLimiter<NotKeyed, InMemoryState, FakeRelativeClock, NoOpMiddleware<Nanos>>,
+    clock: FakeRelativeClock,
+    clock_ms: u64,
+}
+
+impl GovernorDirect {
+    fn new() -> Self {
+        let clock = FakeRelativeClock::default();
+        let quota = Quota::per_minute(NonZeroU32::new(LIMIT).expect("LIMIT is not zero"));
+        GovernorDirect {
+            limiter: RateLimiter::direct_with_clock(quota, clock.clone()),
+            clock,
+            clock_ms: START_MS,
+        }
+    }
+}
+
+impl Limiter for GovernorDirect {
+    fn check(&mut self, _policy: &Policy, now_ms: u64) -> Result<Decision, CheckError> {
+        self.clock.advance(Duration::from_millis(now_ms - self.clock_ms));
+        self.clock_ms = now_ms;
+        let (allowed, retry_after_ms) = match self.limiter.check() {
+            Ok(()) => (true, 0),
+            Err(not_until) => (false, not_until.wait_time_from(self.clock.now()).as_millis() as u64),
+        };
+        Ok(Decision {
+            allowed,
+            limit: LIMIT,
+            remaining: 0,
+            retry_after_ms,
+            reset_after_ms: 0,
+        })
+    }
+}
+
 /// One benchmark: a limiter, its policy and the clock driving it.
 struct Case<L> {
     name: String,
@@ -219,7 +270,9 @@ impl Benches {
         let name = format!("{group}/admitted");
         let table = RoundRobinTable::new(TABLE_KEYS);
         let case = Case::prepare(name, table, algorithm, 3, Scenario::Admitted);
-        self.run(case, AllocationTarget::Unbounded);
+        // Verifying the case has inserted every key, so counting sees only
+        // lookups of tracked keys.
+        self.run(case, AllocationTarget::Zero);
     }
 
     fn run<L: Limiter>(&mut self, mut case: Case<L>, target: AllocationTarget) {
@@ -251,6 +304,16 @@ impl Benches {
             };
             println!("  {:<44} {:>6.3}{verdict}", row.case, row.per_check);
         }
+        for row in &self.allocations {
+            print_result(&json!({
+                "case": row.case,
+                "allocations_per_check": row.per_check,
+                "allocation_target": match row.target {
+                    AllocationTarget::Zero => Some(0),
+                    AllocationTarget::Unbounded => None,
+                },
+            }));
+        }
         !self.allocations.iter().any(AllocationRow::missed)
     }
 }
@@ -261,7 +324,7 @@ fn main() -> ExitCode {
     benches.limiter(
         "sliding_log/vec_deque",
         Algorithm::SlidingLog,
-        AllocationTarget::Unbounded,
+        AllocationTarget::Zero,
         || SlidingLog::new(VecDeque::<LogEntry>::new()),
     );
     benches.limiter(
@@ -275,6 +338,13 @@ fn main() -> ExitCode {
         Algorithm::SlidingCounter,
         AllocationTarget::Zero,
         SlidingCounter::new,
+    );
+    // The baseline ignores the policy it is handed and keeps its own quota.
+    benches.limiter(
+        "governor/direct",
+        Algorithm::SlidingCounter,
+        AllocationTarget::Unbounded,
+        GovernorDirect::new,
     );
     benches.table("limiter_table_10k/sliding_log", Algorithm::SlidingLog);
     benches.table("limiter_table_10k/sliding_counter", Algorithm::SlidingCounter);

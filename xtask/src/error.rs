@@ -37,6 +37,9 @@ pub enum Error {
     },
     /// The Lua scripts are stale, or their files could not be read or written.
     Lua(String),
+    /// A measurement of `bench` could not run or its results could not be
+    /// read.
+    Bench(String),
 }
 
 impl fmt::Display for Error {
@@ -54,6 +57,7 @@ impl fmt::Display for Error {
                  cannot run; install it with `rustup target add {target}`"
             ),
             Error::Lua(problem) => write!(f, "lua: {problem}"),
+            Error::Bench(problem) => write!(f, "bench: {problem}"),
         }
     }
 }

@@ -21,8 +21,11 @@ Commands:
                  formatting, clippy, the no_std builds of kauth-core,
                  lua --check and all tests
   bench [--quick] [-- <criterion options>]
-                 Run the kauth-benches benchmarks. --quick sets criterion's
-                 warm-up time to 1 s and measurement time to 2 s per benchmark
+                 Measure kauth beside its peers and the machine's ceiling in
+                 one run and print the comparison table (written to
+                 target/bench/table.txt too); installs the Python and Node
+                 peers under target/bench-peers first. --quick shortens every
+                 measurement to finish in about a minute after the builds
   lua [--check]  Write the Lua scripts of kauth-redis from kauth-core's
                  definitions; with --check, fail if the committed ones differ
   help           Print this message

@@ -13,32 +13,54 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::borrow::Borrow;
-use core::hash::Hash;
+use core::hash::{BuildHasher, Hash};
 
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::{CheckError, Decision, LimiterState, LogEntry, Policy};
 
 /// Default maximum number of keys: about 100 MB at five entries a key.
 pub const DEFAULT_MAX_KEYS: usize = 1_000_000;
 
+/// One tracked key and its state.
+type Entry<K> = (K, LimiterState<VecDeque<LogEntry>>);
+
 /// Rate-limit state for many keys. Not synchronised: wrap it in a lock, or
 /// shard it across several, to share it.
+///
+/// Tables built [`with_hasher`](LimiterTable::with_hasher) from one hasher
+/// hash keys alike, so that a sharded store can hash a key once, pick a
+/// shard from the hash and hand the same hash to
+/// [`check_hashed`](LimiterTable::check_hashed).
 #[derive(Debug)]
 pub struct LimiterTable<K> {
-    states: HashMap<K, LimiterState<VecDeque<LogEntry>>>,
+    states: HashTable<Entry<K>>,
+    hasher: DefaultHashBuilder,
     max_keys: usize,
     evictions: u64,
 }
 
 impl<K: Hash + Eq> LimiterTable<K> {
-    /// An empty table holding at most `max_keys` keys (at least 1).
+    /// Creates an empty table holding at most `max_keys` keys (at least 1),
+    /// with a hasher seeded at random.
     pub fn new(max_keys: usize) -> Self {
+        LimiterTable::with_hasher(max_keys, DefaultHashBuilder::default())
+    }
+
+    /// Creates an empty table holding at most `max_keys` keys (at least 1)
+    /// that hashes keys with `hasher`.
+    pub fn with_hasher(max_keys: usize, hasher: DefaultHashBuilder) -> Self {
         LimiterTable {
-            states: HashMap::new(),
+            states: HashTable::new(),
+            hasher,
             max_keys: max_keys.max(1),
             evictions: 0,
         }
+    }
+
+    /// Returns the hash of `key` that [`LimiterTable::check_hashed`] expects.
+    pub fn hash_key<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        self.hasher.hash_one(key)
     }
 
     /// Checks a hit of `cost` for `key` at `now_ms` and records it if
@@ -48,7 +70,29 @@ impl<K: Hash + Eq> LimiterTable<K> {
         K: Borrow<Q> + for<'q> From<&'q Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if let Some(state) = self.states.get_mut(key) {
+        let hash = self.hash_key(key);
+        self.check_hashed(hash, key, policy, now_ms, cost)
+    }
+
+    /// [`LimiterTable::check`] with the key's hash already computed.
+    ///
+    /// `hash` must be [`LimiterTable::hash_key`] of `key`, from this table
+    /// or one built with the same hasher. Any other value would track the
+    /// key a second time, with a fresh budget; debug builds panic on it.
+    pub fn check_hashed<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        policy: &Policy,
+        now_ms: u64,
+        cost: u32,
+    ) -> Result<Decision, CheckError>
+    where
+        K: Borrow<Q> + for<'q> From<&'q Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        debug_assert_eq!(hash, self.hash_key(key), "the hash given is not the key's");
+        if let Some((_, state)) = self.states.find_mut(hash, |(tracked, _)| tracked.borrow() == key) {
             return state.check(policy, now_ms, cost);
         }
 
@@ -57,7 +101,9 @@ impl<K: Hash + Eq> LimiterTable<K> {
         if self.states.len() >= self.max_keys {
             self.make_room(now_ms);
         }
-        self.states.insert(K::from(key), state);
+        let hasher = &self.hasher;
+        self.states
+            .insert_unique(hash, (K::from(key), state), |(tracked, _)| hasher.hash_one(tracked));
         Ok(decision)
     }
 
@@ -67,8 +113,9 @@ impl<K: Hash + Eq> LimiterTable<K> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        match self.states.get(key) {
-            Some(state) => state.peek(policy, now_ms, cost),
+        let hash = self.hash_key(key);
+        match self.states.find(hash, |(tracked, _)| tracked.borrow() == key) {
+            Some((_, state)) => state.peek(policy, now_ms, cost),
             None => LimiterState::<VecDeque<LogEntry>>::new(policy).peek(policy, now_ms, cost),
         }
     }
@@ -79,13 +126,20 @@ impl<K: Hash + Eq> LimiterTable<K> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.states.remove(key).is_some()
+        let hash = self.hash_key(key);
+        match self.states.find_entry(hash, |(tracked, _)| tracked.borrow() == key) {
+            Ok(entry) => {
+                entry.remove();
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Drops every state that holds no hit at `now_ms`. O(keys).
     pub fn sweep(&mut self, now_ms: u64) -> usize {
         let before = self.states.len();
-        self.states.retain(|_, state| !state.is_expired(now_ms));
+        self.states.retain(|(_, state)| !state.is_expired(now_ms));
         before - self.states.len()
     }
 
@@ -116,12 +170,12 @@ impl<K: Hash + Eq> LimiterTable<K> {
 
         // Find the held-cost threshold below which a batch of states lies.
         let batch = (self.max_keys / 16).max(1);
-        let mut ranks: Vec<(u32, u64)> = self.states.values().map(|s| (s.held(), s.empty_at_ms())).collect();
+        let mut ranks: Vec<(u32, u64)> = self.states.iter().map(|(_, s)| (s.held(), s.empty_at_ms())).collect();
         let (_, threshold, _) = ranks.select_nth_unstable(batch - 1);
         let threshold = *threshold;
 
         let mut evicted = 0;
-        self.states.retain(|_, state| {
+        self.states.retain(|(_, state)| {
             if evicted < batch && (state.held(), state.empty_at_ms()) <= threshold {
                 evicted += 1;
                 false
@@ -155,6 +209,24 @@ mod tests {
         assert!(!table.peek("b", &policy(), now_ms, 5).unwrap().allowed);
         assert!(table.peek("a", &policy(), now_ms, 5).unwrap().allowed);
         assert_eq!(table.evictions(), 0);
+    }
+
+    #[test]
+    fn tables_sharing_a_hasher_share_hashes() {
+        let hasher = DefaultHashBuilder::default();
+        let mut first: LimiterTable<String> = LimiterTable::with_hasher(8, hasher);
+        let second: LimiterTable<String> = LimiterTable::with_hasher(8, hasher);
+        let hash = second.hash_key("subject");
+        assert_eq!(hash, first.hash_key("subject"));
+
+        for _ in 0..5 {
+            assert!(first.check_hashed(hash, "subject", &policy(), 0, 1).unwrap().allowed);
+        }
+        assert!(!first.check_hashed(hash, "subject", &policy(), 0, 1).unwrap().allowed);
+        assert!(!first.check("subject", &policy(), 0, 1).unwrap().allowed);
+        assert_eq!(first.len(), 1);
+        assert!(first.reset("subject"));
+        assert!(first.is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 mod clock;
 mod limiter;
 mod sessions;
+mod stored_key;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use limiter::{MemoryRateLimiter, MemoryRateLimiterBuilder, DEFAULT_SHARDS};

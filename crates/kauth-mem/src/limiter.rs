@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use kauth_core::{CheckError, Decision, LimiterTable, Policy, RateKey, DEFAULT_MAX_KEYS};
 
+use crate::stored_key::StoredKey;
 use crate::{Clock, SystemClock};
 
 /// Default number of shards. More shards mean less lock contention between
@@ -18,7 +19,7 @@ pub const DEFAULT_SHARDS: usize = 16;
 const MIN_CHECKS_BETWEEN_SWEEPS: u64 = 4_096;
 
 struct Shard {
-    table: LimiterTable<Box<str>>,
+    table: LimiterTable<StoredKey>,
     checks_since_sweep: u64,
 }
 
@@ -93,13 +94,16 @@ impl MemoryRateLimiter {
     /// Checks a hit of `cost` for `key` at `now_ms` and records it if admitted.
     /// Atomic per key. Fails only for an invalid cost, changing nothing.
     pub fn check_at(&self, key: &RateKey, policy: &Policy, cost: u32, now_ms: u64) -> Result<Decision, CheckError> {
-        let mut shard = self.shard(key);
+        // One hash picks the shard and finds the key in it.
+        let key = key.as_str().as_bytes();
+        let hash = self.hasher.hash_one(key);
+        let mut shard = lock(&self.shards[self.shard_index(hash)]);
         shard.checks_since_sweep += 1;
         if shard.checks_since_sweep >= MIN_CHECKS_BETWEEN_SWEEPS.max(shard.table.len() as u64) {
             shard.table.sweep(now_ms);
             shard.checks_since_sweep = 0;
         }
-        shard.table.check(key.as_str(), policy, now_ms, cost)
+        shard.table.check_hashed(hash, key, policy, now_ms, cost)
     }
 
     /// The decision a check would return at the clock's time, recording nothing.
@@ -109,12 +113,14 @@ impl MemoryRateLimiter {
 
     /// The decision a check would return at `now_ms`, recording nothing.
     pub fn peek_at(&self, key: &RateKey, policy: &Policy, cost: u32, now_ms: u64) -> Result<Decision, CheckError> {
-        self.shard(key).table.peek(key.as_str(), policy, now_ms, cost)
+        self.shard(key)
+            .table
+            .peek(key.as_str().as_bytes(), policy, now_ms, cost)
     }
 
     /// Forgets every hit of `key`. Returns whether it had state.
     pub fn reset(&self, key: &RateKey) -> bool {
-        self.shard(key).table.reset(key.as_str())
+        self.shard(key).table.reset(key.as_str().as_bytes())
     }
 
     /// Drops all expired state now, shard by shard. Returns how many keys went.
@@ -144,8 +150,18 @@ impl MemoryRateLimiter {
     }
 
     fn shard(&self, key: &RateKey) -> MutexGuard<'_, Shard> {
-        let index = (self.hasher.hash_one(key.as_str()) as usize) % self.shards.len();
+        let index = self.shard_index(self.hasher.hash_one(key.as_str().as_bytes()));
         lock(&self.shards[index])
+    }
+
+    /// Returns the shard of a key hash: bits 20 to 51 scaled to the shard
+    /// count by a multiply and a shift, not a division. hashbrown finds
+    /// buckets with the low bits and tags them with the top 7, so these bits
+    /// leave both spread evenly within each shard (below 2^20 buckets per
+    /// shard).
+    fn shard_index(&self, hash: u64) -> usize {
+        let bits = (hash >> 20) & 0xFFFF_FFFF;
+        ((bits * self.shards.len() as u64) >> 32) as usize
     }
 }
 
@@ -185,17 +201,20 @@ impl MemoryRateLimiterBuilder {
     /// Builds the limiter.
     pub fn build(self) -> MemoryRateLimiter {
         let per_shard = self.max_keys.div_ceil(self.shards).max(1);
+        // Every shard hashes with the limiter's hasher, so that a key is
+        // hashed once per operation.
+        let hasher = hashbrown::DefaultHashBuilder::default();
         let shards = (0..self.shards)
             .map(|_| {
                 Mutex::new(Shard {
-                    table: LimiterTable::new(per_shard),
+                    table: LimiterTable::with_hasher(per_shard, hasher),
                     checks_since_sweep: 0,
                 })
             })
             .collect();
         MemoryRateLimiter {
             shards,
-            hasher: hashbrown::DefaultHashBuilder::default(),
+            hasher,
             clock: self.clock,
         }
     }

@@ -3,8 +3,10 @@
 
 local STATE_GRACE_MS = 60000
 
+local floor = math.floor
+
 local function floor_div(a, b)
-  local q = math.floor(a / b)
+  local q = floor(a / b)
   if q * b > a then
     q = q - 1
   elseif (q + 1) * b <= a then
@@ -13,14 +15,15 @@ local function floor_div(a, b)
   return q
 end
 
-local function check_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at, log_cost)
-  local t0 = #log_at
+local function check_log(limit, window_ms, now_ms, cost, clock_ms, total, log)
+  local t0 = (#log - 3) / 2
   local t1 = 0 < t0
   local t2 = false
   if t1 then
-    local t3 = math.max(t0 - 1, 0)
-    local t4 = log_at[t3 + 1]
-    local t5 = log_cost[t3 + 1]
+    local t3 = t0 - 1
+    if t3 < 0 then t3 = 0 end
+    local t4 = log[4 + 2 * t3]
+    local t5 = log[5 + 2 * t3]
     local t6 = t4 + window_ms
     local t7 = t6 + 60000
     local t8 = t7 <= now_ms
@@ -30,35 +33,37 @@ local function check_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at
   local v10 = clock_ms
   if t2 then
     while true do
-      local t11 = #log_at
+      local t11 = (#log - 3) / 2
       local t12 = 0 < t11
       if not t12 then break end
-      table.remove(log_at, 1)
-      table.remove(log_cost, 1)
+      table.remove(log, 4)
+      table.remove(log, 4)
     end
     v9 = 0
     v10 = 0
   end
   local t13 = v10
-  local t14 = math.max(t13, now_ms)
+  local t14 = t13
+  if now_ms > t14 then t14 = now_ms end
   while true do
-    local t15 = #log_at
+    local t15 = (#log - 3) / 2
     local t16 = 0 < t15
     local t17 = false
     if t16 then
-      local t18 = log_at[0 + 1]
-      local t19 = log_cost[0 + 1]
+      local t18 = log[4 + 2 * 0]
+      local t19 = log[5 + 2 * 0]
       local t20 = t18 + window_ms
       local t21 = t20 <= t14
       t17 = t21
     end
     if not t17 then break end
-    local t22 = log_at[0 + 1]
-    local t23 = log_cost[0 + 1]
-    table.remove(log_at, 1)
-    table.remove(log_cost, 1)
+    local t22 = log[4 + 2 * 0]
+    local t23 = log[5 + 2 * 0]
+    table.remove(log, 4)
+    table.remove(log, 4)
     local t24 = v9
-    local t25 = math.max(t24 - t23, 0)
+    local t25 = t24 - t23
+    if t25 < 0 then t25 = 0 end
     v9 = t25
   end
   local t26 = v9
@@ -68,36 +73,41 @@ local function check_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at
   local v30 = 0
   local v31 = 0
   if t28 then
-    local t32 = #log_at
+    local t32 = (#log - 3) / 2
     local t33 = 0 < t32
     local t34 = false
     if t33 then
-      local t35 = math.max(t32 - 1, 0)
-      local t36 = log_at[t35 + 1]
-      local t37 = log_cost[t35 + 1]
+      local t35 = t32 - 1
+      if t35 < 0 then t35 = 0 end
+      local t36 = log[4 + 2 * t35]
+      local t37 = log[5 + 2 * t35]
       local t38 = t36 == t14
       t34 = t38
     end
     if t34 then
-      log_cost[#log_cost] = log_cost[#log_cost] + cost
+      log[#log] = log[#log] + cost
     else
-      log_at[#log_at + 1] = t14
-      log_cost[#log_cost + 1] = cost
+      log[#log + 1] = t14
+      log[#log + 1] = cost
     end
     v9 = t27
-    local t39 = math.max(limit - t27, 0)
+    local t39 = limit - t27
+    if t39 < 0 then t39 = 0 end
     v29 = t39
     local t40 = t14 + window_ms
-    local t41 = math.max(t40 - now_ms, 0)
+    local t41 = t40 - now_ms
+    if t41 < 0 then t41 = 0 end
     v31 = t41
   else
-    local t42 = math.max(limit - t26, 0)
+    local t42 = limit - t26
+    if t42 < 0 then t42 = 0 end
     v29 = t42
-    local t43 = math.max(t27 - limit, 0)
+    local t43 = t27 - limit
+    if t43 < 0 then t43 = 0 end
     local v44 = 0
     local v45 = 0
     local v46 = 0
-    local t47 = #log_at
+    local t47 = (#log - 3) / 2
     while true do
       local t48 = v46
       local t49 = t48 < t47
@@ -109,8 +119,8 @@ local function check_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at
       end
       if not t52 then break end
       local t53 = v46
-      local t54 = log_at[t53 + 1]
-      local t55 = log_cost[t53 + 1]
+      local t54 = log[4 + 2 * t53]
+      local t55 = log[5 + 2 * t53]
       local t56 = t54 + window_ms
       local t57 = t14 < t56
       if t57 then
@@ -127,33 +137,37 @@ local function check_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at
     end
     local t62 = v45
     local t63 = t62 == 0
-    local t64 = #log_at
+    local t64 = (#log - 3) / 2
     local t65 = 0 < t64
     local v66 = 0
     if t65 then
-      local t67 = math.max(t64 - 1, 0)
-      local t68 = log_at[t67 + 1]
-      local t69 = log_cost[t67 + 1]
+      local t67 = t64 - 1
+      if t67 < 0 then t67 = 0 end
+      local t68 = log[4 + 2 * t67]
+      local t69 = log[5 + 2 * t67]
       local t70 = t68 + window_ms
       v66 = t70
     end
     local t71 = v66
     local t72 = t62
     if t63 then t72 = t71 end
-    local t73 = math.max(t72 - now_ms, 0)
+    local t73 = t72 - now_ms
+    if t73 < 0 then t73 = 0 end
     v30 = t73
-    local t74 = #log_at
+    local t74 = (#log - 3) / 2
     local t75 = 0 < t74
     local v76 = 0
     if t75 then
-      local t77 = math.max(t74 - 1, 0)
-      local t78 = log_at[t77 + 1]
-      local t79 = log_cost[t77 + 1]
+      local t77 = t74 - 1
+      if t77 < 0 then t77 = 0 end
+      local t78 = log[4 + 2 * t77]
+      local t79 = log[5 + 2 * t77]
       local t80 = t78 + window_ms
       v76 = t80
     end
     local t81 = v76
-    local t82 = math.max(t81 - now_ms, 0)
+    local t82 = t81 - now_ms
+    if t82 < 0 then t82 = 0 end
     v31 = t82
   end
   local t83 = v29
@@ -164,10 +178,12 @@ local function check_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at
 end
 
 local function check_counter(limit, window_ms, now_ms, cost, window_start_ms, current, previous)
-  local t0 = math.max(now_ms, window_start_ms)
+  local t0 = now_ms
+  if window_start_ms > t0 then t0 = window_start_ms end
   local t1 = floor_div(t0, window_ms)
   local t2 = t0 - t1 * window_ms
-  local t3 = math.max(t0 - t2, 0)
+  local t3 = t0 - t2
+  if t3 < 0 then t3 = 0 end
   local t4 = t3 == window_start_ms
   local t5 = window_start_ms + window_ms
   local t6 = t3 == t5
@@ -177,11 +193,14 @@ local function check_counter(limit, window_ms, now_ms, cost, window_start_ms, cu
   if t4 then t8 = previous end
   local t9 = 0
   if t4 then t9 = current end
-  local t10 = math.max(t0 - t3, 0)
-  local t11 = math.max(window_ms - t10, 0)
+  local t10 = t0 - t3
+  if t10 < 0 then t10 = 0 end
+  local t11 = window_ms - t10
+  if t11 < 0 then t11 = 0 end
   local t12 = t8 * t11
   local t13 = t12 + window_ms
-  local t14 = math.max(t13 - 1, 0)
+  local t14 = t13 - 1
+  if t14 < 0 then t14 = 0 end
   local t15 = floor_div(t14, window_ms)
   local t16 = t9 + t15
   local t17 = t16 + cost
@@ -205,28 +224,35 @@ local function check_counter(limit, window_ms, now_ms, cost, window_start_ms, cu
   else
     local t30 = t9 + cost
     local t31 = t30 <= limit
-    local t32 = math.max(limit - t30, 0)
+    local t32 = limit - t30
+    if t32 < 0 then t32 = 0 end
     local t33 = t8 == 0
-    local t34 = math.max(t8, 1)
+    local t34 = t8
+    if 1 > t34 then t34 = 1 end
     local t35 = t32 * window_ms
     local t36 = floor_div(t35, t34)
-    local t37 = math.max(window_ms - t36, 0)
+    local t37 = window_ms - t36
+    if t37 < 0 then t37 = 0 end
     local t38 = t37
     if t33 then t38 = 0 end
     local t39 = t10 + 1
-    local t40 = math.max(t38, t39)
+    local t40 = t38
+    if t39 > t40 then t40 = t39 end
     local t41 = t40 < window_ms
     local t42 = false
     if t31 then
       t42 = t41
     end
     local t43 = t3 + t40
-    local t44 = math.max(limit - cost, 0)
+    local t44 = limit - cost
+    if t44 < 0 then t44 = 0 end
     local t45 = t9 == 0
-    local t46 = math.max(t9, 1)
+    local t46 = t9
+    if 1 > t46 then t46 = 1 end
     local t47 = t44 * window_ms
     local t48 = floor_div(t47, t46)
-    local t49 = math.max(window_ms - t48, 0)
+    local t49 = window_ms - t48
+    if t49 < 0 then t49 = 0 end
     local t50 = t49
     if t45 then t50 = 0 end
     local t51 = t3 + window_ms
@@ -236,9 +262,12 @@ local function check_counter(limit, window_ms, now_ms, cost, window_start_ms, cu
     v29 = t53
   end
   local t54 = v29
-  local t55 = math.max(limit - t19, 0)
-  local t56 = math.max(t54 - now_ms, 0)
-  local t57 = math.max(t28 - now_ms, 0)
+  local t55 = limit - t19
+  if t55 < 0 then t55 = 0 end
+  local t56 = t54 - now_ms
+  if t56 < 0 then t56 = 0 end
+  local t57 = t28 - now_ms
+  if t57 < 0 then t57 = 0 end
   local t58 = t9 + cost
   local t59 = t9
   if t18 then t59 = t58 end
@@ -268,47 +297,22 @@ end
 -- A subject's state is one MessagePack array under its key:
 --   sliding log:     {1, clock_ms, total, at_ms, cost, at_ms, cost, ...}, oldest first
 --   sliding counter: {2, window_start_ms, current, previous}
--- State of the other algorithm, or none, reads as empty state.
+-- The generated log functions work on the log's array in place.
 local LOG_TAG = 1
 local COUNTER_TAG = 2
 
-local function load_state(key, algorithm)
+-- The state's array under `key` when it was written by the algorithm whose
+-- tag is `tag`, else `empty`: state of the other algorithm, or none, reads
+-- as empty state.
+local function load_state(key, tag, empty)
   local raw = redis.call('GET', key)
-  local packed = nil
   if raw then
-    packed = cmsgpack.unpack(raw)
-  end
-  if algorithm == 'log' then
-    local state = {clock_ms = 0, total = 0, log_at = {}, log_cost = {}}
-    if packed and packed[1] == LOG_TAG then
-      state.clock_ms = packed[2]
-      state.total = packed[3]
-      for index = 4, #packed, 2 do
-        state.log_at[#state.log_at + 1] = packed[index]
-        state.log_cost[#state.log_cost + 1] = packed[index + 1]
-      end
+    local packed = cmsgpack.unpack(raw)
+    if packed[1] == tag then
+      return packed
     end
-    return state
   end
-  local state = {window_start_ms = 0, current = 0, previous = 0}
-  if packed and packed[1] == COUNTER_TAG then
-    state.window_start_ms = packed[2]
-    state.current = packed[3]
-    state.previous = packed[4]
-  end
-  return state
-end
-
-local function save_state(algorithm, state)
-  if algorithm == 'log' then
-    local packed = {LOG_TAG, state.clock_ms, state.total}
-    for index = 1, #state.log_at do
-      packed[#packed + 1] = state.log_at[index]
-      packed[#packed + 1] = state.log_cost[index]
-    end
-    return cmsgpack.pack(packed)
-  end
-  return cmsgpack.pack({COUNTER_TAG, state.window_start_ms, state.current, state.previous})
+  return empty
 end
 
 -- Check a hit and record it if admitted.
@@ -316,29 +320,22 @@ end
 -- ARGV: algorithm ('log' or 'counter'), limit, window_ms, cost, now_ms ('' for TIME).
 -- Returns {allowed (1 or 0), limit, remaining, retry_after_ms, reset_after_ms}.
 local key = KEYS[1]
-local algorithm = ARGV[1]
 local limit = tonumber(ARGV[2])
 local window_ms = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
 local now_ms = now_or_time(ARGV[5])
 
-local state = load_state(key, algorithm)
-local allowed, decided_limit, remaining, retry_after_ms, reset_after_ms
-if algorithm == 'log' then
-  local clock_ms, total
-  allowed, decided_limit, remaining, retry_after_ms, reset_after_ms, clock_ms, total =
-    check_log(limit, window_ms, now_ms, cost, state.clock_ms, state.total, state.log_at, state.log_cost)
-  state.clock_ms = clock_ms
-  state.total = total
+local state, allowed, decided_limit, remaining, retry_after_ms, reset_after_ms
+if ARGV[1] == 'log' then
+  state = load_state(key, LOG_TAG, {LOG_TAG, 0, 0})
+  allowed, decided_limit, remaining, retry_after_ms, reset_after_ms, state[2], state[3] =
+    check_log(limit, window_ms, now_ms, cost, state[2], state[3], state)
 else
-  local window_start_ms, current, previous
-  allowed, decided_limit, remaining, retry_after_ms, reset_after_ms, window_start_ms, current, previous =
-    check_counter(limit, window_ms, now_ms, cost, state.window_start_ms, state.current, state.previous)
-  state.window_start_ms = window_start_ms
-  state.current = current
-  state.previous = previous
+  state = load_state(key, COUNTER_TAG, {COUNTER_TAG, 0, 0, 0})
+  allowed, decided_limit, remaining, retry_after_ms, reset_after_ms, state[2], state[3], state[4] =
+    check_counter(limit, window_ms, now_ms, cost, state[2], state[3], state[4])
 end
 
 -- The state is kept until its window empties, plus STATE_GRACE_MS.
-redis.call('SET', key, save_state(algorithm, state), 'PX', reset_after_ms + STATE_GRACE_MS)
+redis.call('SET', key, cmsgpack.pack(state), 'PX', reset_after_ms + STATE_GRACE_MS)
 return {allowed and 1 or 0, decided_limit, remaining, retry_after_ms, reset_after_ms}

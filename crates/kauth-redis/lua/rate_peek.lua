@@ -3,8 +3,10 @@
 
 local STATE_GRACE_MS = 60000
 
+local floor = math.floor
+
 local function floor_div(a, b)
-  local q = math.floor(a / b)
+  local q = floor(a / b)
   if q * b > a then
     q = q - 1
   elseif (q + 1) * b <= a then
@@ -13,40 +15,42 @@ local function floor_div(a, b)
   return q
 end
 
-local function peek_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at, log_cost)
-  local t0 = #log_at
+local function peek_log(limit, window_ms, now_ms, cost, clock_ms, total, log)
+  local t0 = (#log - 3) / 2
   local t1 = 0 < t0
   local t2 = false
   if t1 then
-    local t3 = math.max(t0 - 1, 0)
-    local t4 = log_at[t3 + 1]
-    local t5 = log_cost[t3 + 1]
+    local t3 = t0 - 1
+    if t3 < 0 then t3 = 0 end
+    local t4 = log[4 + 2 * t3]
+    local t5 = log[5 + 2 * t3]
     local t6 = t4 + window_ms
     local t7 = t6 + 60000
     local t8 = t7 <= now_ms
     t2 = t8
   end
-  local t9 = math.max(clock_ms, now_ms)
+  local t9 = clock_ms
+  if now_ms > t9 then t9 = now_ms end
   local t10 = t9
   if t2 then t10 = now_ms end
   local v11 = 0
   local v12 = 0
-  local t13 = #log_at
+  local t13 = (#log - 3) / 2
   while true do
     local t14 = v12
     local t15 = t14 < t13
     local t16 = false
     if t15 then
-      local t17 = log_at[t14 + 1]
-      local t18 = log_cost[t14 + 1]
+      local t17 = log[4 + 2 * t14]
+      local t18 = log[5 + 2 * t14]
       local t19 = t17 + window_ms
       local t20 = t19 <= t10
       t16 = t20
     end
     if not t16 then break end
     local t21 = v12
-    local t22 = log_at[t21 + 1]
-    local t23 = log_cost[t21 + 1]
+    local t22 = log[4 + 2 * t21]
+    local t23 = log[5 + 2 * t21]
     local t24 = v11
     local t25 = t24 + t23
     v11 = t25
@@ -56,26 +60,31 @@ local function peek_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at,
   local t27 = v11
   local t28 = t27
   if t2 then t28 = total end
-  local t29 = math.max(total - t28, 0)
+  local t29 = total - t28
+  if t29 < 0 then t29 = 0 end
   local t30 = t29 + cost
   local t31 = t30 <= limit
   local v32 = 0
   local v33 = 0
   local v34 = 0
   if t31 then
-    local t35 = math.max(limit - t30, 0)
+    local t35 = limit - t30
+    if t35 < 0 then t35 = 0 end
     v32 = t35
     local t36 = t10 + window_ms
-    local t37 = math.max(t36 - now_ms, 0)
+    local t37 = t36 - now_ms
+    if t37 < 0 then t37 = 0 end
     v34 = t37
   else
-    local t38 = math.max(limit - t29, 0)
+    local t38 = limit - t29
+    if t38 < 0 then t38 = 0 end
     v32 = t38
-    local t39 = math.max(t30 - limit, 0)
+    local t39 = t30 - limit
+    if t39 < 0 then t39 = 0 end
     local v40 = 0
     local v41 = 0
     local v42 = 0
-    local t43 = #log_at
+    local t43 = (#log - 3) / 2
     while true do
       local t44 = v42
       local t45 = t44 < t43
@@ -87,8 +96,8 @@ local function peek_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at,
       end
       if not t48 then break end
       local t49 = v42
-      local t50 = log_at[t49 + 1]
-      local t51 = log_cost[t49 + 1]
+      local t50 = log[4 + 2 * t49]
+      local t51 = log[5 + 2 * t49]
       local t52 = t50 + window_ms
       local t53 = t10 < t52
       if t53 then
@@ -105,33 +114,37 @@ local function peek_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at,
     end
     local t58 = v41
     local t59 = t58 == 0
-    local t60 = #log_at
+    local t60 = (#log - 3) / 2
     local t61 = 0 < t60
     local v62 = 0
     if t61 then
-      local t63 = math.max(t60 - 1, 0)
-      local t64 = log_at[t63 + 1]
-      local t65 = log_cost[t63 + 1]
+      local t63 = t60 - 1
+      if t63 < 0 then t63 = 0 end
+      local t64 = log[4 + 2 * t63]
+      local t65 = log[5 + 2 * t63]
       local t66 = t64 + window_ms
       v62 = t66
     end
     local t67 = v62
     local t68 = t58
     if t59 then t68 = t67 end
-    local t69 = math.max(t68 - now_ms, 0)
+    local t69 = t68 - now_ms
+    if t69 < 0 then t69 = 0 end
     v33 = t69
-    local t70 = #log_at
+    local t70 = (#log - 3) / 2
     local t71 = 0 < t70
     local v72 = 0
     if t71 then
-      local t73 = math.max(t70 - 1, 0)
-      local t74 = log_at[t73 + 1]
-      local t75 = log_cost[t73 + 1]
+      local t73 = t70 - 1
+      if t73 < 0 then t73 = 0 end
+      local t74 = log[4 + 2 * t73]
+      local t75 = log[5 + 2 * t73]
       local t76 = t74 + window_ms
       v72 = t76
     end
     local t77 = v72
-    local t78 = math.max(t77 - now_ms, 0)
+    local t78 = t77 - now_ms
+    if t78 < 0 then t78 = 0 end
     v34 = t78
   end
   local t79 = v32
@@ -141,10 +154,12 @@ local function peek_log(limit, window_ms, now_ms, cost, clock_ms, total, log_at,
 end
 
 local function peek_counter(limit, window_ms, now_ms, cost, window_start_ms, current, previous)
-  local t0 = math.max(now_ms, window_start_ms)
+  local t0 = now_ms
+  if window_start_ms > t0 then t0 = window_start_ms end
   local t1 = floor_div(t0, window_ms)
   local t2 = t0 - t1 * window_ms
-  local t3 = math.max(t0 - t2, 0)
+  local t3 = t0 - t2
+  if t3 < 0 then t3 = 0 end
   local t4 = t3 == window_start_ms
   local t5 = window_start_ms + window_ms
   local t6 = t3 == t5
@@ -154,11 +169,14 @@ local function peek_counter(limit, window_ms, now_ms, cost, window_start_ms, cur
   if t4 then t8 = previous end
   local t9 = 0
   if t4 then t9 = current end
-  local t10 = math.max(t0 - t3, 0)
-  local t11 = math.max(window_ms - t10, 0)
+  local t10 = t0 - t3
+  if t10 < 0 then t10 = 0 end
+  local t11 = window_ms - t10
+  if t11 < 0 then t11 = 0 end
   local t12 = t8 * t11
   local t13 = t12 + window_ms
-  local t14 = math.max(t13 - 1, 0)
+  local t14 = t13 - 1
+  if t14 < 0 then t14 = 0 end
   local t15 = floor_div(t14, window_ms)
   local t16 = t9 + t15
   local t17 = t16 + cost
@@ -182,28 +200,35 @@ local function peek_counter(limit, window_ms, now_ms, cost, window_start_ms, cur
   else
     local t30 = t9 + cost
     local t31 = t30 <= limit
-    local t32 = math.max(limit - t30, 0)
+    local t32 = limit - t30
+    if t32 < 0 then t32 = 0 end
     local t33 = t8 == 0
-    local t34 = math.max(t8, 1)
+    local t34 = t8
+    if 1 > t34 then t34 = 1 end
     local t35 = t32 * window_ms
     local t36 = floor_div(t35, t34)
-    local t37 = math.max(window_ms - t36, 0)
+    local t37 = window_ms - t36
+    if t37 < 0 then t37 = 0 end
     local t38 = t37
     if t33 then t38 = 0 end
     local t39 = t10 + 1
-    local t40 = math.max(t38, t39)
+    local t40 = t38
+    if t39 > t40 then t40 = t39 end
     local t41 = t40 < window_ms
     local t42 = false
     if t31 then
       t42 = t41
     end
     local t43 = t3 + t40
-    local t44 = math.max(limit - cost, 0)
+    local t44 = limit - cost
+    if t44 < 0 then t44 = 0 end
     local t45 = t9 == 0
-    local t46 = math.max(t9, 1)
+    local t46 = t9
+    if 1 > t46 then t46 = 1 end
     local t47 = t44 * window_ms
     local t48 = floor_div(t47, t46)
-    local t49 = math.max(window_ms - t48, 0)
+    local t49 = window_ms - t48
+    if t49 < 0 then t49 = 0 end
     local t50 = t49
     if t45 then t50 = 0 end
     local t51 = t3 + window_ms
@@ -213,9 +238,12 @@ local function peek_counter(limit, window_ms, now_ms, cost, window_start_ms, cur
     v29 = t53
   end
   local t54 = v29
-  local t55 = math.max(limit - t19, 0)
-  local t56 = math.max(t54 - now_ms, 0)
-  local t57 = math.max(t28 - now_ms, 0)
+  local t55 = limit - t19
+  if t55 < 0 then t55 = 0 end
+  local t56 = t54 - now_ms
+  if t56 < 0 then t56 = 0 end
+  local t57 = t28 - now_ms
+  if t57 < 0 then t57 = 0 end
   return t18, limit, t55, t56, t57
 end
 
@@ -242,66 +270,41 @@ end
 -- A subject's state is one MessagePack array under its key:
 --   sliding log:     {1, clock_ms, total, at_ms, cost, at_ms, cost, ...}, oldest first
 --   sliding counter: {2, window_start_ms, current, previous}
--- State of the other algorithm, or none, reads as empty state.
+-- The generated log functions work on the log's array in place.
 local LOG_TAG = 1
 local COUNTER_TAG = 2
 
-local function load_state(key, algorithm)
+-- The state's array under `key` when it was written by the algorithm whose
+-- tag is `tag`, else `empty`: state of the other algorithm, or none, reads
+-- as empty state.
+local function load_state(key, tag, empty)
   local raw = redis.call('GET', key)
-  local packed = nil
   if raw then
-    packed = cmsgpack.unpack(raw)
-  end
-  if algorithm == 'log' then
-    local state = {clock_ms = 0, total = 0, log_at = {}, log_cost = {}}
-    if packed and packed[1] == LOG_TAG then
-      state.clock_ms = packed[2]
-      state.total = packed[3]
-      for index = 4, #packed, 2 do
-        state.log_at[#state.log_at + 1] = packed[index]
-        state.log_cost[#state.log_cost + 1] = packed[index + 1]
-      end
+    local packed = cmsgpack.unpack(raw)
+    if packed[1] == tag then
+      return packed
     end
-    return state
   end
-  local state = {window_start_ms = 0, current = 0, previous = 0}
-  if packed and packed[1] == COUNTER_TAG then
-    state.window_start_ms = packed[2]
-    state.current = packed[3]
-    state.previous = packed[4]
-  end
-  return state
-end
-
-local function save_state(algorithm, state)
-  if algorithm == 'log' then
-    local packed = {LOG_TAG, state.clock_ms, state.total}
-    for index = 1, #state.log_at do
-      packed[#packed + 1] = state.log_at[index]
-      packed[#packed + 1] = state.log_cost[index]
-    end
-    return cmsgpack.pack(packed)
-  end
-  return cmsgpack.pack({COUNTER_TAG, state.window_start_ms, state.current, state.previous})
+  return empty
 end
 
 -- The decision a check would return, writing nothing.
 -- KEYS[1]: the subject's state key.
 -- ARGV: algorithm ('log' or 'counter'), limit, window_ms, cost, now_ms ('' for TIME).
 -- Returns {allowed (1 or 0), limit, remaining, retry_after_ms, reset_after_ms}.
-local algorithm = ARGV[1]
 local limit = tonumber(ARGV[2])
 local window_ms = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
 local now_ms = now_or_time(ARGV[5])
 
-local state = load_state(KEYS[1], algorithm)
-local allowed, decided_limit, remaining, retry_after_ms, reset_after_ms
-if algorithm == 'log' then
+local state, allowed, decided_limit, remaining, retry_after_ms, reset_after_ms
+if ARGV[1] == 'log' then
+  state = load_state(KEYS[1], LOG_TAG, {LOG_TAG, 0, 0})
   allowed, decided_limit, remaining, retry_after_ms, reset_after_ms =
-    peek_log(limit, window_ms, now_ms, cost, state.clock_ms, state.total, state.log_at, state.log_cost)
+    peek_log(limit, window_ms, now_ms, cost, state[2], state[3], state)
 else
+  state = load_state(KEYS[1], COUNTER_TAG, {COUNTER_TAG, 0, 0, 0})
   allowed, decided_limit, remaining, retry_after_ms, reset_after_ms =
-    peek_counter(limit, window_ms, now_ms, cost, state.window_start_ms, state.current, state.previous)
+    peek_counter(limit, window_ms, now_ms, cost, state[2], state[3], state[4])
 end
 return {allowed and 1 or 0, decided_limit, remaining, retry_after_ms, reset_after_ms}

@@ -3,8 +3,10 @@
 
 local STATE_GRACE_MS = 60000
 
+local floor = math.floor
+
 local function floor_div(a, b)
-  local q = math.floor(a / b)
+  local q = floor(a / b)
   if q * b > a then
     q = q - 1
   elseif (q + 1) * b <= a then

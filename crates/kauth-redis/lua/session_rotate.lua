@@ -3,8 +3,10 @@
 
 local STATE_GRACE_MS = 60000
 
+local floor = math.floor
+
 local function floor_div(a, b)
-  local q = math.floor(a / b)
+  local q = floor(a / b)
   if q * b > a then
     q = q - 1
   elseif (q + 1) * b <= a then
@@ -15,13 +17,15 @@ end
 
 local function session_ends_at_ms(created_ms, last_seen_ms, expires_at_ms, idle_timeout_ms)
   local t0 = last_seen_ms + idle_timeout_ms
-  local t1 = math.min(t0, expires_at_ms)
+  local t1 = t0
+  if expires_at_ms < t1 then t1 = expires_at_ms end
   return t1
 end
 
 local function session_is_active(created_ms, last_seen_ms, expires_at_ms, idle_timeout_ms, now_ms)
   local t0 = last_seen_ms + idle_timeout_ms
-  local t1 = math.min(t0, expires_at_ms)
+  local t1 = t0
+  if expires_at_ms < t1 then t1 = expires_at_ms end
   local t2 = now_ms < t1
   return t2
 end

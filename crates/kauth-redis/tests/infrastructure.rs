@@ -172,7 +172,10 @@ fn config_parses_url_forms() {
 #[test]
 fn config_blank_url_is_not_configured() {
     for url in [None, Some(""), Some("  \t ")] {
-        let mut vars = vec![("KAUTH_REDIS_POOL_SIZE", "4"), ("KAUTH_REDIS_CA_FILE", "/nonexistent.pem")];
+        let mut vars = vec![
+            ("KAUTH_REDIS_POOL_SIZE", "4"),
+            ("KAUTH_REDIS_CA_FILE", "/nonexistent.pem"),
+        ];
         if let Some(url) = url {
             vars.push(("KAUTH_REDIS_URL", url));
         }
@@ -728,7 +731,10 @@ async fn tls_idle_close_reconnects() {
 #[test]
 fn url_display_keeps_user_and_hides_password() {
     let cases = [
-        ("redis://app:pw@127.0.0.1:6380", "redis://app:<redacted>@127.0.0.1:6380/0"),
+        (
+            "redis://app:pw@127.0.0.1:6380",
+            "redis://app:<redacted>@127.0.0.1:6380/0",
+        ),
         ("redis://:pw@127.0.0.1", "redis://:<redacted>@127.0.0.1:6379/0"),
         ("rediss://127.0.0.1", "rediss://127.0.0.1:6379/0"),
     ];

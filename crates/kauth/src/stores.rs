@@ -48,7 +48,9 @@ impl Stores {
         match config.backend {
             Backend::Memory => Ok(Stores::in_memory()),
             Backend::Redis(config) => {
-                let pool = RedisPool::connect(&config).await.map_err(|error| connect_error(&config, error))?;
+                let pool = RedisPool::connect(&config)
+                    .await
+                    .map_err(|error| connect_error(&config, error))?;
                 Ok(Stores::in_redis(pool, SessionPolicy::default()))
             }
         }

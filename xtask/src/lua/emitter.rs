@@ -124,6 +124,19 @@ impl Emitter {
         self.local("t", &expression)
     }
 
+    /// Declares a local holding `initial`, then sets it to `replacement`
+    /// when `condition`, given the local's name, holds.
+    ///
+    /// Scripts spend much of their time in calls: a `math.max` costs several
+    /// times the comparison that does the same here (measured with callgrind
+    /// on redis-server 7.0).
+    fn choose(&mut self, initial: &str, condition: impl FnOnce(&str) -> String, replacement: &str) -> Value {
+        let chosen = self.local("t", initial);
+        let name = self.name(chosen);
+        self.line(&format!("if {} then {name} = {replacement} end", condition(&name)));
+        chosen
+    }
+
     fn call(&mut self, function: &str, args: &[Value]) -> Value {
         let args: Vec<String> = args.iter().map(|value| self.name(*value)).collect();
         self.local("t", &format!("{function}({})", args.join(", ")))
@@ -154,8 +167,8 @@ impl Lang for Emitter {
         self.binary(a, "+", b)
     }
     fn sub(&mut self, a: Value, b: Value) -> Value {
-        let expression = format!("math.max({} - {}, 0)", self.name(a), self.name(b));
-        self.local("t", &expression)
+        let difference = format!("{} - {}", self.name(a), self.name(b));
+        self.choose(&difference, |chosen| format!("{chosen} < 0"), "0")
     }
     fn mul(&mut self, a: Value, b: Value) -> Value {
         self.binary(a, "*", b)
@@ -169,10 +182,12 @@ impl Lang for Emitter {
         self.local("t", &expression)
     }
     fn min(&mut self, a: Value, b: Value) -> Value {
-        self.call("math.min", &[a, b])
+        let (a, b) = (self.name(a), self.name(b));
+        self.choose(&a, |chosen| format!("{b} < {chosen}"), &b)
     }
     fn max(&mut self, a: Value, b: Value) -> Value {
-        self.call("math.max", &[a, b])
+        let (a, b) = (self.name(a), self.name(b));
+        self.choose(&a, |chosen| format!("{b} > {chosen}"), &b)
     }
     fn lt(&mut self, a: Value, b: Value) -> Value {
         self.binary(a, "<", b)
@@ -261,39 +276,47 @@ impl Lang for Emitter {
     }
 }
 
+// The log is the state's MessagePack array itself, `{tag, clock_ms, total,
+// at_ms, cost, at_ms, cost, ...}`, oldest entry first, so that scripts
+// neither copy it into other tables nor build a new one to store it.
+// `LOG_FIRST` is the Lua index of the oldest entry's time.
+const LOG_FIRST: usize = 4;
+
 impl LogRead for Emitter {
     fn log_len(&mut self) -> Value {
-        self.local("t", "#log_at")
+        self.local("t", &format!("(#log - {}) / 2", LOG_FIRST - 1))
     }
     fn log_entry(&mut self, index: Value) -> (Value, Value) {
         let index = self.name(index);
-        let at_ms = self.local("t", &format!("log_at[{index} + 1]"));
-        let cost = self.local("t", &format!("log_cost[{index} + 1]"));
+        let at_ms = self.local("t", &format!("log[{LOG_FIRST} + 2 * {index}]"));
+        let cost = self.local("t", &format!("log[{} + 2 * {index}]", LOG_FIRST + 1));
         (at_ms, cost)
     }
 }
 
 impl LogWrite for Emitter {
     fn log_pop_oldest(&mut self) {
-        self.line("table.remove(log_at, 1)");
-        self.line("table.remove(log_cost, 1)");
+        self.line(&format!("table.remove(log, {LOG_FIRST})"));
+        self.line(&format!("table.remove(log, {LOG_FIRST})"));
     }
     fn log_push(&mut self, at_ms: Value, cost: Value) {
         let (at_ms, cost) = (self.name(at_ms), self.name(cost));
-        self.line(&format!("log_at[#log_at + 1] = {at_ms}"));
-        self.line(&format!("log_cost[#log_cost + 1] = {cost}"));
+        self.line(&format!("log[#log + 1] = {at_ms}"));
+        self.line(&format!("log[#log + 1] = {cost}"));
     }
     fn log_add_to_newest(&mut self, cost: Value) {
         let cost = self.name(cost);
-        self.line(&format!("log_cost[#log_cost] = log_cost[#log_cost] + {cost}"));
+        self.line(&format!("log[#log] = log[#log] + {cost}"));
     }
 }
 
 /// Exact floor division for integers below 2^53: the double quotient can be
 /// one off near an integer, so the result is corrected with exact products.
 pub const FLOOR_DIV: &str = "\
+local floor = math.floor
+
 local function floor_div(a, b)
-  local q = math.floor(a / b)
+  local q = floor(a / b)
   if q * b > a then
     q = q - 1
   elseif (q + 1) * b <= a then

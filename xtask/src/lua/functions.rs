@@ -70,16 +70,7 @@ pub fn all() -> Vec<Function> {
     ]
 }
 
-const LOG_PARAMS: [&str; 8] = [
-    "limit",
-    "window_ms",
-    "now_ms",
-    "cost",
-    "clock_ms",
-    "total",
-    "log_at",
-    "log_cost",
-];
+const LOG_PARAMS: [&str; 7] = ["limit", "window_ms", "now_ms", "cost", "clock_ms", "total", "log"];
 const COUNTER_PARAMS: [&str; 7] = [
     "limit",
     "window_ms",
