@@ -275,7 +275,8 @@ fn burst_fails_without_redis() {
     assert!(
         stderr.starts_with(&format!(
             "burst: could not build the stores: redis store is unavailable: connect failed: \
-             redis is unavailable: connect failed: TCP connect to 127.0.0.1:{port} failed"
+             no answer from Redis at redis://127.0.0.1:{port}/0 (KAUTH_REDIS_URL) within 400 ms \
+             (KAUTH_REDIS_TIMEOUT_MS): TCP connect to 127.0.0.1:{port} failed"
         )),
         "{stderr}"
     );
