@@ -331,15 +331,15 @@ pub fn check_log<L: LogWrite>(l: &mut L, input: LogInput<L::Int>) -> LogOutcome<
             l.set(reset_after_ms, reset);
         },
         |l| {
-            let left = l.sub(limit, held);
-            l.set(remaining, left);
-            let excess = l.sub(wanted, limit);
-            let retry_at_ms = retry_at_ms(l, window_ms, clock_ms, excess);
-            let retry = l.sub(retry_at_ms, now_ms);
-            l.set(retry_after_ms, retry);
-            let empty_at_ms = empty_at_ms(l, window_ms);
-            let reset = l.sub(empty_at_ms, now_ms);
-            l.set(reset_after_ms, reset);
+            let rejection = Rejection {
+                limit,
+                window_ms,
+                clock_ms,
+                now_ms,
+                held,
+                wanted,
+            };
+            reject(l, rejection, [remaining, retry_after_ms, reset_after_ms]);
         },
     );
 
@@ -416,15 +416,15 @@ pub fn peek_log<L: LogRead>(l: &mut L, input: LogInput<L::Int>) -> DecisionValue
             l.set(reset_after_ms, reset);
         },
         |l| {
-            let left = l.sub(limit, held);
-            l.set(remaining, left);
-            let excess = l.sub(wanted, limit);
-            let retry_at_ms = retry_at_ms(l, window_ms, clock_ms, excess);
-            let retry = l.sub(retry_at_ms, now_ms);
-            l.set(retry_after_ms, retry);
-            let empty_at_ms = empty_at_ms(l, window_ms);
-            let reset = l.sub(empty_at_ms, now_ms);
-            l.set(reset_after_ms, reset);
+            let rejection = Rejection {
+                limit,
+                window_ms,
+                clock_ms,
+                now_ms,
+                held,
+                wanted,
+            };
+            reject(l, rejection, [remaining, retry_after_ms, reset_after_ms]);
         },
     );
 
@@ -480,7 +480,7 @@ fn drop_expired<L: LogWrite>(l: &mut L, window_ms: L::Int, clock_ms: L::Int, tot
 }
 
 /// Records `cost` at `at_ms`, merging it into the newest entry when that one
-/// has the same time, so the log never holds more entries than its limit.
+/// has the same time, so the log never contains more entries than its limit.
 fn record<L: LogWrite>(l: &mut L, at_ms: L::Int, cost: L::Int) {
     let zero = l.int(0);
     let one = l.int(1);
@@ -494,9 +494,58 @@ fn record<L: LogWrite>(l: &mut L, at_ms: L::Int, cost: L::Int) {
     l.if_(same_ms, |l| l.log_add_to_newest(cost), |l| l.log_push(at_ms, cost));
 }
 
-/// The first instant at which `excess` cost has left the window ending at
-/// `clock_ms`, found by letting the oldest entries inside it expire.
-fn retry_at_ms<L: LogRead>(l: &mut L, window_ms: L::Int, clock_ms: L::Int, excess: L::Int) -> L::Int {
+/// The values a rejected check is decided from.
+struct Rejection<I> {
+    limit: I,
+    window_ms: I,
+    clock_ms: I,
+    now_ms: I,
+    /// Cost held in the window ending at `clock_ms`.
+    held: I,
+    /// `held` plus the rejected cost.
+    wanted: I,
+}
+
+/// Sets `remaining`, `retry_after_ms` and `reset_after_ms` of a rejected
+/// check, reading the newest entry once for both waits.
+fn reject<L: LogRead>(
+    l: &mut L,
+    rejection: Rejection<L::Int>,
+    [remaining, retry_after_ms, reset_after_ms]: [L::Var; 3],
+) {
+    let Rejection {
+        limit,
+        window_ms,
+        clock_ms,
+        now_ms,
+        held,
+        wanted,
+    } = rejection;
+
+    let left = l.sub(limit, held);
+    l.set(remaining, left);
+
+    let empty_at_ms = empty_at_ms(l, window_ms);
+    let excess = l.sub(wanted, limit);
+    let retry_at_ms = retry_at_ms(l, window_ms, clock_ms, excess, empty_at_ms);
+    let retry = l.sub(retry_at_ms, now_ms);
+    l.set(retry_after_ms, retry);
+
+    let reset = l.sub(empty_at_ms, now_ms);
+    l.set(reset_after_ms, reset);
+}
+
+/// Finds the first instant at which `excess` cost has left the window ending
+/// at `clock_ms`, by letting the oldest entries inside it expire.
+/// `empty_at_ms` is returned if none is found, which cannot happen while
+/// cost <= limit.
+fn retry_at_ms<L: LogRead>(
+    l: &mut L,
+    window_ms: L::Int,
+    clock_ms: L::Int,
+    excess: L::Int,
+    empty_at_ms: L::Int,
+) -> L::Int {
     let zero = l.int(0);
     let one = l.int(1);
     let freed = l.var(zero);
@@ -531,15 +580,13 @@ fn retry_at_ms<L: LogRead>(l: &mut L, window_ms: L::Int, clock_ms: L::Int, exces
             l.set(index, next);
         },
     );
-    // A window is at least 1 ms long, so a found instant is never 0; the
-    // fallback is unreachable while cost <= limit.
+    // A window is at least 1 ms long, so a found instant is never 0.
     let found = l.get(found_at_ms);
     let missing = l.eq(found, zero);
-    let fallback = empty_at_ms(l, window_ms);
-    l.select(missing, fallback, found)
+    l.select(missing, empty_at_ms, found)
 }
 
-/// The instant the newest entry leaves the window, or 0 for an empty log.
+/// Returns the instant the newest entry leaves the window, or 0 for an empty log.
 fn empty_at_ms<L: LogRead>(l: &mut L, window_ms: L::Int) -> L::Int {
     let zero = l.int(0);
     let one = l.int(1);

@@ -102,79 +102,67 @@ local function check_log(limit, window_ms, now_ms, cost, clock_ms, total, log)
     local t42 = limit - t26
     if t42 < 0 then t42 = 0 end
     v29 = t42
-    local t43 = t27 - limit
-    if t43 < 0 then t43 = 0 end
-    local v44 = 0
+    local t43 = (#log - 3) / 2
+    local t44 = 0 < t43
     local v45 = 0
-    local v46 = 0
-    local t47 = (#log - 3) / 2
+    if t44 then
+      local t46 = t43 - 1
+      if t46 < 0 then t46 = 0 end
+      local t47 = log[4 + 2 * t46]
+      local t48 = log[5 + 2 * t46]
+      local t49 = t47 + window_ms
+      v45 = t49
+    end
+    local t50 = v45
+    local t51 = t27 - limit
+    if t51 < 0 then t51 = 0 end
+    local v52 = 0
+    local v53 = 0
+    local v54 = 0
+    local t55 = (#log - 3) / 2
     while true do
-      local t48 = v46
-      local t49 = t48 < t47
-      local t50 = v45
-      local t51 = t50 == 0
-      local t52 = false
-      if t49 then
-        t52 = t51
-      end
-      if not t52 then break end
-      local t53 = v46
-      local t54 = log[4 + 2 * t53]
-      local t55 = log[5 + 2 * t53]
-      local t56 = t54 + window_ms
-      local t57 = t14 < t56
+      local t56 = v54
+      local t57 = t56 < t55
+      local t58 = v53
+      local t59 = t58 == 0
+      local t60 = false
       if t57 then
-        local t58 = v44
-        local t59 = t58 + t55
-        v44 = t59
-        local t60 = t43 <= t59
-        if t60 then
-          v45 = t56
+        t60 = t59
+      end
+      if not t60 then break end
+      local t61 = v54
+      local t62 = log[4 + 2 * t61]
+      local t63 = log[5 + 2 * t61]
+      local t64 = t62 + window_ms
+      local t65 = t14 < t64
+      if t65 then
+        local t66 = v52
+        local t67 = t66 + t63
+        v52 = t67
+        local t68 = t51 <= t67
+        if t68 then
+          v53 = t64
         end
       end
-      local t61 = t53 + 1
-      v46 = t61
+      local t69 = t61 + 1
+      v54 = t69
     end
-    local t62 = v45
-    local t63 = t62 == 0
-    local t64 = (#log - 3) / 2
-    local t65 = 0 < t64
-    local v66 = 0
-    if t65 then
-      local t67 = t64 - 1
-      if t67 < 0 then t67 = 0 end
-      local t68 = log[4 + 2 * t67]
-      local t69 = log[5 + 2 * t67]
-      local t70 = t68 + window_ms
-      v66 = t70
-    end
-    local t71 = v66
-    local t72 = t62
-    if t63 then t72 = t71 end
+    local t70 = v53
+    local t71 = t70 == 0
+    local t72 = t70
+    if t71 then t72 = t50 end
     local t73 = t72 - now_ms
     if t73 < 0 then t73 = 0 end
     v30 = t73
-    local t74 = (#log - 3) / 2
-    local t75 = 0 < t74
-    local v76 = 0
-    if t75 then
-      local t77 = t74 - 1
-      if t77 < 0 then t77 = 0 end
-      local t78 = log[4 + 2 * t77]
-      local t79 = log[5 + 2 * t77]
-      local t80 = t78 + window_ms
-      v76 = t80
-    end
-    local t81 = v76
-    local t82 = t81 - now_ms
-    if t82 < 0 then t82 = 0 end
-    v31 = t82
+    local t74 = t50 - now_ms
+    if t74 < 0 then t74 = 0 end
+    v31 = t74
   end
-  local t83 = v29
-  local t84 = v30
-  local t85 = v31
-  local t86 = v9
-  return t28, limit, t83, t84, t85, t14, t86
+  local t75 = v29
+  local t76 = v30
+  local t77 = v31
+  local t78 = v9
+  return t28, limit, t75, t76, t77, t14, t78
 end
 
 local function check_counter(limit, window_ms, now_ms, cost, window_start_ms, current, previous)

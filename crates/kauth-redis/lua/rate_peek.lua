@@ -79,78 +79,66 @@ local function peek_log(limit, window_ms, now_ms, cost, clock_ms, total, log)
     local t38 = limit - t29
     if t38 < 0 then t38 = 0 end
     v32 = t38
-    local t39 = t30 - limit
-    if t39 < 0 then t39 = 0 end
-    local v40 = 0
+    local t39 = (#log - 3) / 2
+    local t40 = 0 < t39
     local v41 = 0
-    local v42 = 0
-    local t43 = (#log - 3) / 2
+    if t40 then
+      local t42 = t39 - 1
+      if t42 < 0 then t42 = 0 end
+      local t43 = log[4 + 2 * t42]
+      local t44 = log[5 + 2 * t42]
+      local t45 = t43 + window_ms
+      v41 = t45
+    end
+    local t46 = v41
+    local t47 = t30 - limit
+    if t47 < 0 then t47 = 0 end
+    local v48 = 0
+    local v49 = 0
+    local v50 = 0
+    local t51 = (#log - 3) / 2
     while true do
-      local t44 = v42
-      local t45 = t44 < t43
-      local t46 = v41
-      local t47 = t46 == 0
-      local t48 = false
-      if t45 then
-        t48 = t47
-      end
-      if not t48 then break end
-      local t49 = v42
-      local t50 = log[4 + 2 * t49]
-      local t51 = log[5 + 2 * t49]
-      local t52 = t50 + window_ms
-      local t53 = t10 < t52
+      local t52 = v50
+      local t53 = t52 < t51
+      local t54 = v49
+      local t55 = t54 == 0
+      local t56 = false
       if t53 then
-        local t54 = v40
-        local t55 = t54 + t51
-        v40 = t55
-        local t56 = t39 <= t55
-        if t56 then
-          v41 = t52
+        t56 = t55
+      end
+      if not t56 then break end
+      local t57 = v50
+      local t58 = log[4 + 2 * t57]
+      local t59 = log[5 + 2 * t57]
+      local t60 = t58 + window_ms
+      local t61 = t10 < t60
+      if t61 then
+        local t62 = v48
+        local t63 = t62 + t59
+        v48 = t63
+        local t64 = t47 <= t63
+        if t64 then
+          v49 = t60
         end
       end
-      local t57 = t49 + 1
-      v42 = t57
+      local t65 = t57 + 1
+      v50 = t65
     end
-    local t58 = v41
-    local t59 = t58 == 0
-    local t60 = (#log - 3) / 2
-    local t61 = 0 < t60
-    local v62 = 0
-    if t61 then
-      local t63 = t60 - 1
-      if t63 < 0 then t63 = 0 end
-      local t64 = log[4 + 2 * t63]
-      local t65 = log[5 + 2 * t63]
-      local t66 = t64 + window_ms
-      v62 = t66
-    end
-    local t67 = v62
-    local t68 = t58
-    if t59 then t68 = t67 end
+    local t66 = v49
+    local t67 = t66 == 0
+    local t68 = t66
+    if t67 then t68 = t46 end
     local t69 = t68 - now_ms
     if t69 < 0 then t69 = 0 end
     v33 = t69
-    local t70 = (#log - 3) / 2
-    local t71 = 0 < t70
-    local v72 = 0
-    if t71 then
-      local t73 = t70 - 1
-      if t73 < 0 then t73 = 0 end
-      local t74 = log[4 + 2 * t73]
-      local t75 = log[5 + 2 * t73]
-      local t76 = t74 + window_ms
-      v72 = t76
-    end
-    local t77 = v72
-    local t78 = t77 - now_ms
-    if t78 < 0 then t78 = 0 end
-    v34 = t78
+    local t70 = t46 - now_ms
+    if t70 < 0 then t70 = 0 end
+    v34 = t70
   end
-  local t79 = v32
-  local t80 = v33
-  local t81 = v34
-  return t31, limit, t79, t80, t81
+  local t71 = v32
+  local t72 = v33
+  local t73 = v34
+  return t31, limit, t71, t72, t73
 end
 
 local function peek_counter(limit, window_ms, now_ms, cost, window_start_ms, current, previous)
