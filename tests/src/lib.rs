@@ -138,7 +138,7 @@ pub async fn peek_consumes_nothing(limiter: Arc<dyn RateLimiter>) {
     }
 }
 
-/// Reset forgets every hit of one key and nothing of another.
+/// Checks that reset clears every hit of one key and nothing of another.
 pub async fn reset_forgets_one_key(limiter: Arc<dyn RateLimiter>) {
     let workspace = unique_workspace("reset");
     let first = login_key(&workspace, "203.0.113.5");

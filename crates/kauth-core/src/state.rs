@@ -73,7 +73,7 @@ impl<S: LogStorage + Default> LimiterState<S> {
         }
     }
 
-    /// The instant from which the state holds no hit, under the window it
+    /// Returns the instant from which the state contains no hit, under the window it
     /// was last checked with.
     pub fn empty_at_ms(&self) -> u64 {
         match &self.kind {

@@ -136,7 +136,7 @@ impl<K: Hash + Eq> LimiterTable<K> {
         }
     }
 
-    /// Drops every state that holds no hit at `now_ms`. O(keys).
+    /// Drops every state that contains no hit at `now_ms`. O(keys).
     pub fn sweep(&mut self, now_ms: u64) -> usize {
         let before = self.states.len();
         self.states.retain(|(_, state)| !state.is_expired(now_ms));

@@ -15,7 +15,7 @@ use crate::{Clock, SystemClock};
 pub const DEFAULT_SHARDS: usize = 16;
 
 /// Checks between two sweeps of a shard, at least; a shard is swept after
-/// as many checks as it holds keys, so sweeping stays amortised O(1).
+/// as many checks as it contains keys, so sweeping stays amortised O(1).
 const MIN_CHECKS_BETWEEN_SWEEPS: u64 = 4_096;
 
 struct Shard {

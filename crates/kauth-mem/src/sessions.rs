@@ -85,7 +85,7 @@ impl MemorySessionStore {
     }
 
     /// Creates a session at `now_ms` and returns its token, which is not
-    /// kept, with its record. If the user already holds the maximum number of
+    /// kept, with its record. If the user already has the maximum number of
     /// active sessions, the oldest are revoked first.
     pub fn create_at(&self, new: NewSession, now_ms: u64) -> Result<(SessionToken, SessionRecord), SessionError> {
         new.validate().map_err(SessionError::Input)?;
@@ -157,7 +157,7 @@ impl MemorySessionStore {
             .count()
     }
 
-    /// The active sessions of `user` in `workspace`, oldest first. Expired
+    /// Returns the active sessions of `user` in `workspace`, oldest first. Expired
     /// ones are pruned from the index on the way.
     pub fn list_at(&self, workspace: &str, user: &str, now_ms: u64) -> Vec<SessionRecord> {
         let mut inner = lock(&self.inner);
@@ -170,7 +170,7 @@ impl MemorySessionStore {
         records
     }
 
-    /// The number of active sessions of `user` in `workspace`.
+    /// Counts the active sessions of `user` in `workspace`.
     pub fn count_at(&self, workspace: &str, user: &str, now_ms: u64) -> usize {
         let mut inner = lock(&self.inner);
         inner.active_of(&user_index_key(workspace, user), now_ms).len()
@@ -270,13 +270,13 @@ impl Inner {
     }
 }
 
-/// Why a session could not be created.
+/// The reason a session could not be created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionError {
     /// A field was invalid.
     Input(SessionInputError),
-    /// The store holds `max_sessions` active sessions.
+    /// The store contains `max_sessions` active sessions.
     Full {
         /// The store's maximum.
         max_sessions: usize,

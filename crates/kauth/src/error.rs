@@ -6,7 +6,7 @@ use kauth_core::session::SessionInputError;
 use kauth_core::CheckError;
 
 /// Why a store operation failed. Nothing was changed by a failed operation,
-/// except where a variant says otherwise.
+/// except where a variant's docs state otherwise.
 ///
 /// No variant ever carries a session token or a password.
 #[derive(Debug)]

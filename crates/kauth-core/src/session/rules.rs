@@ -93,7 +93,7 @@ impl Default for SessionPolicy {
     }
 }
 
-/// Why a [`SessionPolicy`] could not be built.
+/// The reason a [`SessionPolicy`] could not be built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionPolicyError {
